@@ -1,0 +1,27 @@
+"""lotas core: the framework that knows nothing about psychiatry, 2019 or e-PMSI.
+
+Plugins import their building blocks from here: ``hookimpl``, the base types and the errors.
+"""
+
+from lotas_core.campaign import Campaign, EligibilityRule, SampleSizes
+from lotas_core.errors import LotasError, PluginError, UsageError
+from lotas_core.hookspecs import hookimpl
+from lotas_core.records import RecordSource
+from lotas_core.transport import Receipt, Transport, TransportError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Campaign",
+    "EligibilityRule",
+    "LotasError",
+    "PluginError",
+    "Receipt",
+    "RecordSource",
+    "SampleSizes",
+    "Transport",
+    "TransportError",
+    "UsageError",
+    "__version__",
+    "hookimpl",
+]

@@ -1,0 +1,12 @@
+"""Commands of this family (placeholders until built)."""
+
+from __future__ import annotations
+
+import argparse
+
+from lotas_core.cli.notyet import add_placeholder
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    add_placeholder(subparsers, "demo-archive", "demo-archive")
+    add_placeholder(subparsers, "eligible", "eligible")

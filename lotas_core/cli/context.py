@@ -1,0 +1,56 @@
+"""What every command needs: the resolved settings and, lazily, the plugin facade."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lotas_core.errors import UsageError
+from lotas_core.settings import LoadedSettings, Settings, load_settings, validate_finess
+
+if TYPE_CHECKING:
+    from lotas_core.facade import Lotas
+
+
+@dataclass
+class CommandContext:
+    """Built once per command; plugins are loaded only by commands that need them."""
+
+    config_file: Path | None = None
+    _loaded: LoadedSettings | None = field(default=None, repr=False)
+
+    @property
+    def loaded(self) -> LoadedSettings:
+        if self._loaded is None:
+            self._loaded = load_settings(self.config_file)
+        return self._loaded
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    @cached_property
+    def lotas(self) -> Lotas:
+        from lotas_core.facade import Lotas
+
+        return Lotas.from_settings(self.settings)
+
+    def finess(self, given: str | None) -> str:
+        """The FINESS from the command line, else from the settings; a clear error if neither."""
+        value = given or self.settings.finess
+        if not value:
+            raise UsageError(
+                "Aucun FINESS : passez --finess 000000001 ou renseignez « finess » dans les "
+                "paramètres (lotas config).",
+                "no FINESS given on the command line nor in the settings",
+            )
+        try:
+            return validate_finess(value)
+        except ValueError as exc:
+            raise UsageError(f"{exc} (reçu : « {value} »).", f"invalid FINESS {value!r}") from None
+
+    def archives(self, given: Path | None) -> Path:
+        """The archive folder from the command line, else the configured one."""
+        return Path(given).expanduser() if given else self.settings.archive_folder

@@ -1,0 +1,17 @@
+"""Writing command output: to standard output or to a file created atomically."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from lotas_core.fsutil import atomic_write_bytes
+
+
+def emit(text: str, output: Path | None, *, private: bool = True) -> None:
+    """Print ``text``, or write it to ``output`` (owner-only by default: it may hold IPPs)."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    atomic_write_bytes(Path(output), text.encode("utf-8"), private=private)

@@ -1,0 +1,58 @@
+"""Crash-safe file writing: a crash mid-write leaves the old file whole, never half a new one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+#: Files holding patient identifiers are readable by their owner only.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if needed; a folder we create is owner-only."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=PRIVATE_DIR_MODE, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_writer(target: Path, *, private: bool = True) -> Iterator[IO[bytes]]:
+    """Yield a binary file that replaces ``target`` only once fully written and fsynced."""
+    target = Path(target)
+    ensure_private_dir(target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        os.chmod(tmp, PRIVATE_FILE_MODE if private else 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def atomic_write_bytes(target: Path, data: bytes, *, private: bool = True) -> Path:
+    """Write ``data`` to ``target`` atomically (temporary file, fsync, rename)."""
+    with atomic_writer(target, private=private) as handle:
+        handle.write(data)
+    return Path(target)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,90 @@
+"""Record sources: from an archive folder to named tables plus a parse report."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lotas_core.campaign import Campaign
+
+#: ``progress(stage, fraction)``: a French stage label and a fraction in [0, 1].
+ProgressCallback = Callable[[str, float], None]
+
+#: How many line numbers the parse report keeps per skip reason.
+FIRST_LINES_KEPT = 5
+
+
+@dataclass
+class FileReport:
+    """How one member file was read: lines read, kept, and skipped per reason."""
+
+    member: str
+    lines_read: int = 0
+    lines_kept: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    first_lines: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class ParseReport:
+    """The parse report of an archive: one ``FileReport`` per member, plus warnings."""
+
+    files: dict[str, FileReport] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": {name: asdict(report) for name, report in self.files.items()},
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ParseReport:
+        return cls(
+            files={name: FileReport(**value) for name, value in data.get("files", {}).items()},
+            warnings=list(data.get("warnings", [])),
+        )
+
+
+@dataclass(frozen=True)
+class ArchiveInfo:
+    """The archive a selection was made from (recorded in the history)."""
+
+    path: Path
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass
+class Records:
+    """What a record source read: tables by name (``raa``, ``rps``...), the report, the archive."""
+
+    tables: dict[str, pd.DataFrame]
+    report: ParseReport
+    archive: ArchiveInfo
+
+
+class RecordSource(ABC):
+    """Turns an archive folder into ``Records`` for a campaign."""
+
+    id: ClassVar[str]
+
+    @abstractmethod
+    def read(
+        self,
+        folder: Path,
+        finess: str,
+        campaign: Campaign,
+        progress: ProgressCallback | None = None,
+    ) -> Records:
+        """Find the campaign's archive in ``folder`` for ``finess`` and read it.
+
+        Raises ``lotas_core.errors.ArchiveError`` when no usable archive is found.
+        """

@@ -1,0 +1,3 @@
+"""lotas plugin transport_epop (being built: registers nothing yet)."""
+
+__version__ = "0.1.0"

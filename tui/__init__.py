@@ -1,0 +1,1 @@
+"""The LOTAS screen in the terminal (Textual). Only this package imports textual."""
