@@ -75,7 +75,9 @@ class Campaign(ABC):
         """One row per patient of the base population, indexed by patient key (``IPP``)."""
 
     @abstractmethod
-    def patient_rows(self, records: Records, facts: pd.DataFrame, eligible: pd.Index) -> pd.DataFrame:
+    def patient_rows(
+        self, records: Records, facts: pd.DataFrame, eligible: pd.Index
+    ) -> pd.DataFrame:
         """The ``PATIENT_COLUMNS`` row of each eligible patient, sorted by IPP."""
 
     def describe(self) -> dict[str, object]:

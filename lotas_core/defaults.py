@@ -7,7 +7,7 @@ from lotas_core.hookspecs import hookimpl
 
 
 def cap_sizes(wanted: SampleSizes, eligible_count: int) -> SampleSizes:
-    """Spec section 5: ``main = min(wanted.main, N)``, ``reserve = min(wanted.reserve, N - main)``."""
+    """Spec section 5: ``main = min(80, N)``, ``reserve = min(30, N - main)``, for any sizes."""
     main = min(wanted.main, max(eligible_count, 0))
     reserve = min(wanted.reserve, max(eligible_count - main, 0))
     return SampleSizes(main, reserve)

@@ -13,7 +13,7 @@ class LotasError(Exception):
     exit_code: int = 2
 
     def __init__(self, message_fr: str, message_en: str | None = None) -> None:
-        super().__init__(message_en or message_fr)
+        super().__init__(message_fr)
         self.message_fr = message_fr
         self.message_en = message_en or message_fr
 
