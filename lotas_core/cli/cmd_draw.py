@@ -1,14 +1,163 @@
-"""Commands of this family (placeholders until built)."""
+"""``lotas draw``, ``verify``, ``history`` and ``export``: making, checking and sharing draws."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lotas_core.cli.notyet import add_placeholder
+from lotas_core.cli.context import CommandContext
+from lotas_core.cli.output import emit
+from lotas_core.errors import CheckFailed, UsageError
+
+if TYPE_CHECKING:
+    from lotas_core.history import DrawRecord
+
+DRAW_FORMATS = ("table", "tsv", "csv", "json")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    add_placeholder(subparsers, "draw", "draw")
-    add_placeholder(subparsers, "verify", "verify")
-    add_placeholder(subparsers, "history", "history")
-    add_placeholder(subparsers, "export", "export")
+    draw = subparsers.add_parser(
+        "draw", help="fait un nouveau tirage au sort et l'enregistre dans l'historique"
+    )
+    draw.add_argument("--archives", type=Path, default=None, help="dossier des archives PIVOINE")
+    draw.add_argument("--finess", default=None, help="FINESS de l'établissement")
+    draw.add_argument("--seed", default=None, metavar="HEX64",
+                      help="graine imposée (64 chiffres hexadécimaux) ; sinon tirée au hasard")
+    draw.add_argument("--format", choices=DRAW_FORMATS, default="table")
+    draw.add_argument("--output", type=Path, default=None, help="fichier de sortie (mode 0600)")
+    draw.set_defaults(func=run_draw)
+
+    verify = subparsers.add_parser(
+        "verify", help="relit l'archive, refait la sélection et le tirage, et compare"
+    )
+    verify.add_argument("draw_id", metavar="DRAW_ID")
+    verify.add_argument("--archives", type=Path, default=None, help="dossier des archives PIVOINE")
+    verify.set_defaults(func=run_verify)
+
+    history = subparsers.add_parser("history", help="liste les tirages enregistrés")
+    history.add_argument("--finess", default=None, help="seulement les tirages de ce FINESS")
+    history.add_argument("--format", choices=("table", "json"), default="table")
+    history.add_argument("--check", action="store_true",
+                         help="vérifie la chaîne d'empreintes (code 1 si altérée)")
+    history.set_defaults(func=run_history)
+
+    export = subparsers.add_parser("export", help="exporte un tirage enregistré")
+    export.add_argument("draw_id", metavar="DRAW_ID")
+    export.add_argument("--format", choices=("tsv", "csv", "xlsx", "json", "html"), required=True)
+    export.add_argument("--output", type=Path, default=None, help="fichier de sortie (mode 0600)")
+    export.set_defaults(func=run_export)
+
+
+def run_draw(ctx: CommandContext, args: argparse.Namespace) -> int:
+    from lotas_core.draw import parse_seed
+    from lotas_core.drawing import make_draw
+    from lotas_core.exports import to_csv, to_json, to_tsv
+
+    seed = parse_seed(args.seed) if args.seed is not None else None
+    finess = ctx.finess(args.finess)
+    record, _selection = make_draw(
+        ctx.lotas, ctx.settings, folder=ctx.archives(args.archives), finess=finess, seed=seed
+    )
+    if record.notice:
+        print(f"lotas: {record.notice}", file=sys.stderr)
+    print(f"lotas: tirage enregistré : {record.draw_id}", file=sys.stderr)
+    renderers = {"tsv": to_tsv, "csv": to_csv, "json": to_json, "table": table_text}
+    try:
+        emit(renderers[args.format](record), args.output)
+    except OSError as exc:
+        raise UsageError(
+            f"Tirage {record.draw_id} enregistré, mais impossible d'écrire {args.output} "
+            f"({exc.strerror or exc}) : exportez-le avec « lotas export {record.draw_id} ».",
+            f"draw stored but output not written: {exc}",
+        ) from None
+    return 0
+
+
+def table_text(record: DrawRecord) -> str:
+    """The LOTAS table as the screen shows it, with the manual's footer."""
+    from lotas_core.exports import footer, table_lines
+
+    lines = table_lines(record)
+    widths = [max(len(cells[i]) for cells in lines) for i in range(len(lines[0]))]
+    out = [f"Tirage {record.draw_id} ({record.label()}) – {record.algorithm}, "
+           f"graine {record.seed}"]
+    out += ["  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+            for cells in lines]
+    out.append(footer(record))
+    return "\n".join(out) + "\n"
+
+
+def run_verify(ctx: CommandContext, args: argparse.Namespace) -> int:
+    from lotas_core.drawing import verify_draw
+
+    folder = Path(args.archives).expanduser() if args.archives else None
+    differences = verify_draw(ctx.lotas, ctx.settings, args.draw_id, folder)
+    if not differences:
+        print(f"Tirage {args.draw_id} vérifié : archive, sélection et tirage identiques.")
+        return 0
+    for line in differences:
+        print(f"- {line}")
+    raise CheckFailed(
+        f"Le tirage {args.draw_id} n'est pas reproduit à l'identique : "
+        f"{len(differences)} différence(s) (détail ci-dessus).",
+        f"draw {args.draw_id} differs in {len(differences)} place(s)",
+    )
+
+
+def run_history(ctx: CommandContext, args: argparse.Namespace) -> int:
+    from lotas_core.drawing import open_history
+    from lotas_core.exports import to_dict
+
+    history = open_history(ctx.settings)
+    if args.check:
+        problems = history.check()
+        if problems:
+            for line in problems:
+                print(f"- {line}")
+            raise CheckFailed(
+                f"Historique altéré : {len(problems)} problème(s) (détail ci-dessus).",
+                f"history check found {len(problems)} problem(s)",
+            )
+        count = len(history.list())
+        print(f"Historique intact : {count} tirage(s), chaînes d'empreintes entières.")
+        return 0
+    finess = ctx.finess(args.finess) if args.finess else None
+    records = history.list(finess=finess)
+    if args.format == "json":
+        entries = []
+        for record in records:
+            data = to_dict(record)
+            data.pop("rows")
+            data.pop("parse_report")
+            entries.append(data)
+        print(json.dumps({"draws": entries}, indent=2, ensure_ascii=False))
+        return 0
+    if not records:
+        print("Aucun tirage enregistré.")
+        return 0
+    for record in records:
+        sent = " transmis" if record.transmissions else ""
+        print(f"{record.label()}  {record.draw_id}  "
+              f"{record.sizes.main} + {record.sizes.reserve}{sent}")
+    return 0
+
+
+def run_export(ctx: CommandContext, args: argparse.Namespace) -> int:
+    from lotas_core.drawing import open_history
+    from lotas_core.exports import export, render
+
+    record = open_history(ctx.settings).get(args.draw_id)
+    if args.output is None:
+        if args.format == "xlsx":
+            raise UsageError(
+                "Le format xlsx s'écrit dans un fichier : ajoutez --output tirage.xlsx.",
+                "xlsx export needs --output",
+            )
+        emit(render(record, args.format).decode("utf-8"), None)
+        return 0
+    path = export(record, args.format, args.output)
+    print(f"lotas: tirage {record.draw_id} exporté dans {path}", file=sys.stderr)
+    return 0

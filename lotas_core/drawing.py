@@ -1,0 +1,255 @@
+"""Making, storing and re-checking a draw: selection + sample sizes + lotas-draw/1 + history.
+
+The CLI and the UI both call ``make_draw`` and ``verify_draw``; neither knows how the pieces fit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lotas_core.campaign import DRAW_COLUMNS, SampleSizes
+from lotas_core.draw import ALGORITHM, DrawResult, draw, new_seed, population_digest
+from lotas_core.errors import UsageError
+from lotas_core.history import DrawRecord, History
+from lotas_core.records import ProgressCallback
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lotas_core.facade import Lotas
+    from lotas_core.pipeline import Selection
+    from lotas_core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def open_history(settings: Settings) -> History:
+    """The history database of these settings (``<data_dir>/history.sqlite3``)."""
+    return History(settings.history_path)
+
+
+def small_population_notice(eligible: int, wanted: SampleSizes) -> str:
+    """Spec section 5: fewer eligible patients than wanted: everyone is drawn, and we say so."""
+    if 0 < eligible < wanted.total:
+        return f"{eligible} patients éligibles seulement : tous sont tirés"
+    return ""
+
+
+def make_draw(
+    lotas: Lotas,
+    settings: Settings,
+    *,
+    folder: Path | None = None,
+    finess: str | None = None,
+    seed: bytes | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[DrawRecord, Selection]:
+    """Select the eligible patients, draw them with lotas-draw/1 and store the draw."""
+    from lotas_core.pipeline import select
+
+    finess = _finess(finess or settings.finess)
+    folder = Path(folder) if folder is not None else settings.archive_folder
+    campaign = lotas.campaign(settings.campaign)
+    selection = select(lotas, campaign.id, folder, finess, progress)
+    keys = selection.eligible_keys
+    count = len(set(keys))
+    if count == 0:
+        funnel = ", ".join(f"{key} {value}" for key, value in selection.funnel.items())
+        raise UsageError(
+            f"Aucun patient éligible dans l'archive {selection.archive.name} : aucun tirage n'a "
+            f"été fait (entonnoir : {funnel}). Vérifiez l'archive et le FINESS.",
+            "no eligible patient; no draw made",
+        )
+    sizes = lotas.sample_sizes(campaign, count)
+    result = draw(keys, seed if seed is not None else new_seed(), sizes.main, sizes.reserve)
+    notice = small_population_notice(count, campaign.default_sizes)
+    if notice:
+        log.info("small population: %d eligible patients, all drawn", count)
+    record = open_history(settings).add_draw(
+        finess=finess,
+        financing=settings.financing,
+        campaign_id=campaign.id,
+        archive_name=selection.archive.name,
+        archive_sha256=selection.archive.sha256,
+        archive_size=selection.archive.size,
+        sizes=sizes,
+        funnel=dict(selection.funnel),
+        parse_report=selection.report.to_dict(),
+        algorithm=result.algorithm,
+        seed=result.seed_hex,
+        population_digest=result.digest_hex,
+        rows=draw_rows(selection.patients, result),
+        notice=notice,
+    )
+    return record, selection
+
+
+def draw_rows(patients: pd.DataFrame, result: DrawResult) -> list[dict[str, Any]]:
+    """The ``DRAW_COLUMNS`` rows of the drawn patients, rank 1 first (DATACTE as ISO text)."""
+    by_key: dict[str, dict[str, Any]] = {}
+    for record in patients.to_dict("records"):
+        by_key.setdefault(str(record["IPP"]), record)
+    rows = []
+    for rank, key in enumerate(result.ranked, start=1):
+        patient = by_key[key]
+        row: dict[str, Any] = {
+            "NUMTAS": rank,
+            "TYPECH": "P" if rank <= len(result.main) else "R",
+        }
+        for column in DRAW_COLUMNS[2:]:
+            value = patient.get(column, "")
+            if column == "AGE":
+                row[column] = int(value)
+            elif column == "DATACTE":
+                row[column] = _iso_date(value)
+            else:
+                row[column] = "" if _blank(value) else str(value)
+        rows.append(row)
+    return rows
+
+
+def _blank(value: Any) -> bool:
+    """None, NaN, NaT and pd.NA all mean an empty cell."""
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _iso_date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "date"):  # pandas Timestamp
+        return value.date().isoformat()
+    return str(value)
+
+
+def _finess(value: str | None) -> str:
+    from lotas_core.settings import validate_finess
+
+    if not value:
+        raise UsageError(
+            "Aucun FINESS : passez --finess 000000001 ou renseignez « finess » dans les "
+            "paramètres.",
+            "no FINESS given",
+        )
+    try:
+        return validate_finess(value)
+    except ValueError as exc:
+        raise UsageError(f"{exc} (reçu : « {value} »).", "invalid FINESS") from None
+
+
+# -- verification ---------------------------------------------------------------------------------
+
+
+def verify_draw(
+    lotas: Lotas, settings: Settings, draw_id: str, folder: Path | None = None
+) -> list[str]:
+    """Re-read the recorded archive, re-run selection and draw; the differences, in French.
+
+    An empty list means the draw is reproduced exactly. Messages name the column and the rank
+    (NUMTAS) that differ, never an IPP.
+    """
+    from lotas_core.pipeline import select
+
+    history = open_history(settings)
+    record = history.get(draw_id)
+    differences = list(history.check_entry(draw_id))
+    folder = Path(folder) if folder is not None else settings.archive_folder
+    archive = folder / record.archive_name
+    if not archive.is_file():
+        raise UsageError(
+            f"Archive {record.archive_name} introuvable dans {folder} : indiquez le dossier qui "
+            "la contient avec --archives.",
+            "recorded archive not found",
+        )
+    sha = _sha256(archive)
+    if sha != record.archive_sha256:
+        differences.append(
+            f"Archive {record.archive_name} : SHA-256 {sha} au lieu de {record.archive_sha256} "
+            "(le fichier a changé depuis le tirage)."
+        )
+    if record.algorithm != ALGORITHM:
+        return differences + [f"Algorithme « {record.algorithm} » inconnu de cette version."]
+    # Only the recorded archive: a newer one in the folder must not replace it.
+    with tempfile.TemporaryDirectory(prefix="lotas-verify-") as tmp:
+        shutil.copy2(archive, Path(tmp) / archive.name)
+        selection = select(lotas, record.campaign_id, Path(tmp), record.finess)
+        # The report may name the folder it read: put the user's folder back in its place.
+        report = json.loads(
+            json.dumps(selection.report.to_dict()).replace(
+                json.dumps(str(Path(tmp)))[1:-1], json.dumps(str(folder))[1:-1]
+            )
+        )
+    differences += _compare_dict("Entonnoir", record.funnel, selection.funnel)
+    if report != record.parse_report:
+        differences.append("Rapport de lecture de l'archive différent de celui du tirage.")
+    keys = selection.eligible_keys
+    digest = population_digest(keys).hex()
+    if digest != record.population_digest:
+        differences.append(
+            f"Empreinte de la population : {digest} au lieu de {record.population_digest}."
+        )
+    count = len(set(keys))
+    if count:
+        expected = lotas.sample_sizes(lotas.campaign(record.campaign_id), count)
+        if expected != record.sizes:
+            differences.append(
+                f"Tailles : {expected.main} + {expected.reserve} attendues, "
+                f"{record.sizes.main} + {record.sizes.reserve} enregistrées."
+            )
+    if record.sizes.total > count:
+        return differences + [
+            f"Seulement {count} patients éligibles : impossible de refaire un tirage de "
+            f"{record.sizes.total}."
+        ]
+    result = draw(keys, bytes.fromhex(record.seed), record.sizes.main, record.sizes.reserve)
+    differences += compare_rows(record.rows, draw_rows(selection.patients, result))
+    log.info("verified draw %s: %d difference(s)", draw_id, len(differences))
+    return differences
+
+
+def compare_rows(recorded: list[dict[str, Any]], recomputed: list[dict[str, Any]]) -> list[str]:
+    """Row by row, column by column; IPP values are never shown."""
+    differences = []
+    if len(recorded) != len(recomputed):
+        differences.append(f"Nombre de lignes : {len(recomputed)} au lieu de {len(recorded)}.")
+    for index, (old, new) in enumerate(zip(recorded, recomputed, strict=False), start=1):
+        for column in DRAW_COLUMNS:
+            if old.get(column) == new.get(column):
+                continue
+            if column == "IPP":
+                differences.append(f"Ligne NUMTAS {index} : le patient tiré diffère (IPP).")
+            else:
+                differences.append(
+                    f"Ligne NUMTAS {index} : {column} « {new.get(column)} » au lieu de "
+                    f"« {old.get(column)} »."
+                )
+    return differences
+
+
+def _compare_dict(label: str, recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    return [
+        f"{label} : {key} = {now.get(key)} au lieu de {recorded.get(key)}."
+        for key in list(recorded) + [k for k in now if k not in recorded]
+        if recorded.get(key) != now.get(key)
+    ]
+
+
+def _sha256(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()

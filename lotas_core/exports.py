@@ -1,0 +1,209 @@
+"""What a draw becomes outside lotas: the clipboard TSV, CSV, JSON, XLSX and the printable report.
+
+Every file written here may hold IPPs: it is written atomically and readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from lotas_core.campaign import DRAW_COLUMNS
+from lotas_core.errors import UsageError
+from lotas_core.fsutil import atomic_write_bytes
+from lotas_core.history import DrawRecord
+
+#: Formats of ``lotas export``; ``xlsx`` is binary and needs a file.
+FORMATS: tuple[str, ...] = ("tsv", "csv", "json", "xlsx", "html")
+#: Name of the XLSX sheet with the draw's parameters.
+PARAMETERS_SHEET = "Paramètres"
+DRAWN_SHEET = "Tirage"
+
+
+def french_date(iso: str) -> str:
+    """``2019-12-28`` → ``28/12/2019`` (the LOTAS table's form)."""
+    try:
+        return date.fromisoformat(iso).strftime("%d/%m/%Y")
+    except (TypeError, ValueError):
+        return str(iso)
+
+
+def _cell(row: dict[str, Any], column: str) -> str:
+    value = row.get(column, "")
+    if column == "DATACTE":
+        return french_date(value)
+    text = "" if value is None else str(value)
+    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def table_lines(draw: DrawRecord) -> list[list[str]]:
+    """The LOTAS table as text cells, header first (DATACTE as ``DD/MM/YYYY``)."""
+    return [list(DRAW_COLUMNS)] + [[_cell(row, col) for col in DRAW_COLUMNS] for row in draw.rows]
+
+
+def to_tsv(draw: DrawRecord) -> str:
+    """Exactly what "copy to clipboard" copies: the LOTAS header line, then one line per row."""
+    return "".join("\t".join(cells) + "\n" for cells in table_lines(draw))
+
+
+def to_csv(draw: DrawRecord) -> str:
+    """Comma-separated, UTF-8, same columns and date form as the TSV."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(table_lines(draw))
+    return buffer.getvalue()
+
+
+def footer(draw: DrawRecord) -> str:
+    """The manual's footer: ``NB DOSSIERS TAS : 110 [ECHANT PRINC : 80 + ECHANT RESERV : 30]``."""
+    main, reserve = len(draw.main_rows), len(draw.reserve_rows)
+    return f"NB DOSSIERS TAS : {main + reserve} [ECHANT PRINC : {main} + ECHANT RESERV : {reserve}]"
+
+
+def to_dict(draw: DrawRecord) -> dict[str, Any]:
+    """Everything about a draw, JSON-ready (DATACTE in ISO form)."""
+    return {
+        "draw_id": draw.draw_id,
+        "label": draw.label(),
+        "created_at": draw.created_at.isoformat(),
+        "finess": draw.finess,
+        "financing": draw.financing,
+        "campaign_id": draw.campaign_id,
+        "archive": {
+            "name": draw.archive_name,
+            "sha256": draw.archive_sha256,
+            "size": draw.archive_size,
+        },
+        "algorithm": draw.algorithm,
+        "seed": draw.seed,
+        "population_digest": draw.population_digest,
+        "sizes": {"main": draw.sizes.main, "reserve": draw.sizes.reserve},
+        "funnel": dict(draw.funnel),
+        "parse_report": draw.parse_report,
+        "notice": draw.notice,
+        "rows": [{col: row.get(col) for col in DRAW_COLUMNS} for row in draw.rows],
+        "history": {
+            "chain_pos": draw.chain_pos,
+            "prev_hash": draw.prev_hash,
+            "entry_hash": draw.entry_hash,
+        },
+        "transmissions": list(draw.transmissions),
+    }
+
+
+def to_json(draw: DrawRecord) -> str:
+    return json.dumps(to_dict(draw), indent=2, ensure_ascii=False) + "\n"
+
+
+def parameters(draw: DrawRecord) -> list[tuple[str, Any]]:
+    """The draw's parameters as (French label, value) pairs: XLSX second sheet and report."""
+    pairs: list[tuple[str, Any]] = [
+        ("Identifiant du tirage", draw.draw_id),
+        ("FINESS", draw.finess),
+        ("Financement", draw.financing),
+        ("Campagne", draw.campaign_id),
+        ("Date du tirage", draw.created_at.astimezone().strftime("%d/%m/%Y %H:%M:%S")),
+        ("Archive", draw.archive_name),
+        ("SHA-256 de l'archive", draw.archive_sha256),
+        ("Taille de l'archive (octets)", draw.archive_size),
+        ("Échantillon principal", draw.sizes.main),
+        ("Échantillon de réserve", draw.sizes.reserve),
+        ("Algorithme", draw.algorithm),
+        ("Graine", draw.seed),
+        ("Empreinte de la population", draw.population_digest),
+        ("Empreinte de l'entrée d'historique", draw.entry_hash),
+    ]
+    pairs += [(f"Entonnoir : {key}", value) for key, value in draw.funnel.items()]
+    if draw.notice:
+        pairs.append(("Remarque", draw.notice))
+    return pairs
+
+
+def xlsx_bytes(draw: DrawRecord) -> bytes:
+    """An XLSX workbook: typed drawn rows (numbers, real dates, IPP as text) + parameters."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = DRAWN_SHEET
+    sheet.append(list(DRAW_COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, row in enumerate(draw.rows, start=2):
+        for col_index, column in enumerate(DRAW_COLUMNS, start=1):
+            cell = sheet.cell(row=index, column=col_index)
+            value = row.get(column)
+            if column in ("NUMTAS", "AGE"):
+                cell.value = int(value)
+                cell.number_format = "0"
+            elif column == "DATACTE":
+                cell.value = date.fromisoformat(str(value))
+                cell.number_format = "DD/MM/YYYY"
+            else:
+                _text_cell(cell, value)
+    sheet.freeze_panes = "A2"
+    params = book.create_sheet(PARAMETERS_SHEET)
+    params.append(["Paramètre", "Valeur"])
+    for cell in params[1]:
+        cell.font = Font(bold=True)
+    for label, value in parameters(draw):
+        params.append([label, None])
+        target = params.cell(row=params.max_row, column=2)
+        if isinstance(value, int):
+            target.value = value
+        else:
+            _text_cell(target, value)
+    params.column_dimensions["A"].width = 36
+    params.column_dimensions["B"].width = 70
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _text_cell(cell: Any, value: Any) -> None:
+    """A text cell that stays text: never read as a formula or a number by the spreadsheet."""
+    cell.value = "" if value is None else str(value)
+    cell.data_type = "s"
+    cell.number_format = "@"
+
+
+def write_xlsx(draw: DrawRecord, path: Path) -> Path:
+    """Write the XLSX atomically, readable by its owner only."""
+    return atomic_write_bytes(Path(path), xlsx_bytes(draw), private=True)
+
+
+def to_html_report(draw: DrawRecord) -> str:
+    """The printable "procès-verbal du tirage au sort" (self-contained HTML, in French)."""
+    from lotas_core.report import html_report
+
+    return html_report(draw)
+
+
+def render(draw: DrawRecord, fmt: str) -> bytes:
+    """The bytes of ``draw`` in ``fmt`` (one of ``FORMATS``)."""
+    if fmt == "xlsx":
+        return xlsx_bytes(draw)
+    renderers = {"tsv": to_tsv, "csv": to_csv, "json": to_json, "html": to_html_report}
+    if fmt not in renderers:
+        raise UsageError(
+            f"Format d'export inconnu : « {fmt} ». Formats possibles : {', '.join(FORMATS)}.",
+            f"unknown export format {fmt!r}",
+        )
+    return renderers[fmt](draw).encode("utf-8")
+
+
+def export(draw: DrawRecord, fmt: str, path: Path) -> Path:
+    """Write ``draw`` as ``fmt`` to ``path`` atomically, mode 0600."""
+    data = render(draw, fmt)
+    try:
+        return atomic_write_bytes(Path(path), data, private=True)
+    except OSError as exc:
+        raise UsageError(
+            f"Impossible d'écrire {path} ({exc.strerror or exc}) : choisissez un autre fichier.",
+            f"cannot write export {path}: {exc}",
+        ) from None

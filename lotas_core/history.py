@@ -1,0 +1,340 @@
+"""The draw history: an append-only, hash-chained SQLite store (spec section 6).
+
+Each draw is one row whose ``entry_json`` is the canonical JSON (sorted keys, no whitespace,
+UTF-8) of everything the draw needs to be audited; ``entry_hash`` is the SHA-256 of those bytes.
+The entry holds ``prev_hash``, the hash of the previous draw of the same FINESS and campaign, so an
+edit, a deletion or a reordering breaks the chain and ``check()`` names the draw concerned.
+Transmissions are appended to their own table, chained from the draw's hash, so a draw entry is
+never rewritten. Triggers refuse UPDATE and DELETE; ``chains`` keeps each chain's head so that
+dropping the last entry is seen too. Files are created readable by their owner only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lotas_core.campaign import SampleSizes
+from lotas_core.errors import UsageError
+from lotas_core.fsutil import PRIVATE_FILE_MODE, ensure_private_dir
+from lotas_core.history_entry import (
+    ENTRY_FORMAT,
+    GENESIS_HASH,
+    DrawRecord,
+    canonical_json,
+    entry_hash,
+    field_digests,
+    make_draw_id,
+)
+from lotas_core.transport import Receipt
+
+__all__ = [
+    "GENESIS_HASH", "DrawRecord", "History", "canonical_json", "entry_hash", "field_digests",
+]
+
+log = logging.getLogger(__name__)
+
+#: How long a writer waits for another process's transaction (SQLite busy timeout).
+BUSY_TIMEOUT_S = 30.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS draws (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    draw_id TEXT NOT NULL UNIQUE,
+    finess TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    entry_json TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    entry_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS draws_chain ON draws (finess, campaign_id, seq);
+CREATE TABLE IF NOT EXISTS transmissions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    draw_id TEXT NOT NULL REFERENCES draws (draw_id),
+    entry_json TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    entry_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transmissions_draw ON transmissions (draw_id, seq);
+CREATE TABLE IF NOT EXISTS chains (
+    finess TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    length INTEGER NOT NULL,
+    head_hash TEXT NOT NULL,
+    PRIMARY KEY (finess, campaign_id)
+);
+CREATE TRIGGER IF NOT EXISTS draws_no_update BEFORE UPDATE ON draws
+BEGIN SELECT RAISE(ABORT, 'lotas history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS draws_no_delete BEFORE DELETE ON draws
+BEGIN SELECT RAISE(ABORT, 'lotas history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS transmissions_no_update BEFORE UPDATE ON transmissions
+BEGIN SELECT RAISE(ABORT, 'lotas history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS transmissions_no_delete BEFORE DELETE ON transmissions
+BEGIN SELECT RAISE(ABORT, 'lotas history is append-only'); END;
+"""
+
+
+class History:
+    """The SQLite history at ``path`` (created 0600 on first use)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        with self._connect() as conn:
+            conn.executescript(_SCHEMA)
+
+    # -- connection ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            ensure_private_dir(self.path.parent)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+            os.close(fd)
+        except OSError as exc:
+            raise self._unreadable(exc.strerror or exc) from None
+        with contextlib.suppress(OSError):
+            os.chmod(self.path, PRIVATE_FILE_MODE)
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            # DELETE journal: the -journal file takes the database's 0600 mode.
+            conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            yield conn
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise UsageError(
+                    f"Historique des tirages occupé depuis {BUSY_TIMEOUT_S:.0f} s par un autre "
+                    "programme lotas : réessayez dans un instant.",
+                    f"history database locked: {exc}",
+                ) from None
+            raise self._unreadable(exc) from None
+        except sqlite3.DatabaseError as exc:
+            raise self._unreadable(exc) from None
+        finally:
+            conn.close()
+
+    def _unreadable(self, exc: object) -> UsageError:
+        return UsageError(
+            f"Historique des tirages illisible : {self.path} ({exc}). Restaurez une sauvegarde "
+            "de ce fichier.",
+            f"unreadable history database {self.path}: {exc}",
+        )
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: the chain head is read and extended under the write lock."""
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def add_draw(
+        self,
+        *,
+        finess: str,
+        financing: str,
+        campaign_id: str,
+        archive_name: str,
+        archive_sha256: str,
+        sizes: SampleSizes,
+        funnel: dict[str, int],
+        parse_report: dict[str, Any],
+        algorithm: str,
+        seed: str,
+        population_digest: str,
+        rows: list[dict[str, Any]],
+        archive_size: int = 0,
+        notice: str = "",
+        created_at: datetime | None = None,
+    ) -> DrawRecord:
+        """Append a draw at the end of its (FINESS, campaign) chain, atomically."""
+        record = DrawRecord(
+            draw_id="",
+            created_at=(created_at or datetime.now(UTC)).replace(microsecond=0),
+            finess=finess,
+            financing=financing,
+            campaign_id=campaign_id,
+            archive_name=archive_name,
+            archive_sha256=archive_sha256,
+            archive_size=archive_size,
+            sizes=sizes,
+            funnel=dict(funnel),
+            parse_report=parse_report,
+            algorithm=algorithm,
+            seed=seed,
+            population_digest=population_digest,
+            rows=[dict(row) for row in rows],
+            notice=notice,
+        )
+        for attempt in range(3):
+            try:
+                self._append_draw(record)
+                break
+            except sqlite3.IntegrityError:  # the same draw id twice in one second: a new one
+                if attempt == 2:
+                    raise
+        log.info("draw %s stored (chain position %d)", record.draw_id, record.chain_pos)
+        return record
+
+    def _append_draw(self, record: DrawRecord) -> None:
+        """Give ``record`` its id, position and hashes, and insert it in one transaction."""
+        with self._write() as conn:
+            head = conn.execute(
+                "SELECT length, head_hash FROM chains WHERE finess = ? AND campaign_id = ?",
+                (record.finess, record.campaign_id),
+            ).fetchone()
+            length, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+            record.draw_id = make_draw_id(record.finess, record.created_at)
+            record.chain_pos = length + 1
+            record.prev_hash = prev
+            content = record.content()
+            record.entry_hash = entry_hash(content)
+            conn.execute(
+                "INSERT INTO draws (draw_id, finess, campaign_id, created_at, entry_json,"
+                " prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (record.draw_id, record.finess, record.campaign_id, content["created_at"],
+                 canonical_json(content).decode("utf-8"), prev, record.entry_hash),
+            )
+            self._advance_head(conn, record.finess, record.campaign_id, length + 1,
+                               record.entry_hash)
+
+    def _advance_head(
+        self, conn: sqlite3.Connection, finess: str, campaign_id: str, length: int, head: str
+    ) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO chains (finess, campaign_id, length, head_hash)"
+            " VALUES (?, ?, ?, ?)",
+            (finess, campaign_id, length, head),
+        )
+
+    def add_transmission(self, draw_id: str, receipt: Receipt) -> None:
+        """Append a transmission receipt, chained from the draw's hash (the draw is untouched)."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT entry_hash FROM draws WHERE draw_id = ?", (draw_id,)
+            ).fetchone()
+            if row is None:
+                raise _unknown_draw(draw_id)
+            last = conn.execute(
+                "SELECT entry_hash FROM transmissions WHERE draw_id = ? ORDER BY seq DESC LIMIT 1",
+                (draw_id,),
+            ).fetchone()
+            prev = str(last[0]) if last else str(row[0])
+            content = {
+                "format": ENTRY_FORMAT,
+                "draw_id": draw_id,
+                "recorded_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+                "receipt": receipt.to_dict(),
+                "prev_hash": prev,
+            }
+            conn.execute(
+                "INSERT INTO transmissions (draw_id, entry_json, prev_hash, entry_hash)"
+                " VALUES (?, ?, ?, ?)",
+                (draw_id, canonical_json(content).decode("utf-8"), prev, entry_hash(content)),
+            )
+        log.info("transmission of draw %s recorded", draw_id)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def get(self, draw_id: str) -> DrawRecord:
+        """One draw with its transmissions; ``UsageError`` when the id is unknown."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT entry_json, entry_hash FROM draws WHERE draw_id = ?", (draw_id,)
+            ).fetchone()
+            if row is None:
+                raise _unknown_draw(draw_id)
+            record = _decode(row[0], row[1])
+            record.transmissions = self._transmissions(conn, draw_id)
+        return record
+
+    def list(self, finess: str | None = None, campaign_id: str | None = None) -> list[DrawRecord]:
+        """Draws, newest first, optionally for one FINESS and/or campaign."""
+        query = "SELECT entry_json, entry_hash, draw_id FROM draws"
+        clauses, params = [], []
+        if finess is not None:
+            clauses.append("finess = ?")
+            params.append(finess)
+        if campaign_id is not None:
+            clauses.append("campaign_id = ?")
+            params.append(campaign_id)
+        if clauses:
+            query += " WHERE " + " AND ".join(clauses)
+        query += " ORDER BY seq DESC"
+        with self._connect() as conn:
+            records = []
+            for entry_json, hash_hex, draw_id in conn.execute(query, params).fetchall():
+                record = _decode(entry_json, hash_hex)
+                record.transmissions = self._transmissions(conn, draw_id)
+                records.append(record)
+        return records
+
+    def transmissions(self, draw_id: str) -> list[dict[str, Any]]:
+        """The receipts recorded for a draw, oldest first (each with ``recorded_at``)."""
+        with self._connect() as conn:
+            return self._transmissions(conn, draw_id)
+
+    @staticmethod
+    def _transmissions(conn: sqlite3.Connection, draw_id: str) -> list[dict[str, Any]]:
+        found = []
+        for (entry_json,) in conn.execute(
+            "SELECT entry_json FROM transmissions WHERE draw_id = ? ORDER BY seq", (draw_id,)
+        ):
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                content = json.loads(entry_json)
+                found.append({**content["receipt"], "recorded_at": content["recorded_at"]})
+        return found
+
+    # -- integrity ----------------------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """Every problem found, in French; an empty list means the history is whole."""
+        from lotas_core.history_check import check_history
+
+        with self._connect() as conn:
+            return check_history(conn)
+
+    def check_entry(self, draw_id: str) -> list[str]:
+        """Problems of one draw's own entry (its hash and columns); empty when intact."""
+        from lotas_core.history_check import check_single_entry
+
+        with self._connect() as conn:
+            return check_single_entry(conn, draw_id)
+
+
+def _decode(entry_json: str, hash_hex: str) -> DrawRecord:
+    try:
+        return DrawRecord.from_content(json.loads(entry_json), hash_hex)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            "Entrée d'historique illisible : lancez « lotas history --check » pour la localiser.",
+            f"undecodable history entry: {exc}",
+        ) from None
+
+
+def _unknown_draw(draw_id: str) -> UsageError:
+    return UsageError(
+        f"Tirage inconnu : « {draw_id} ». Voyez la liste des tirages avec « lotas history ».",
+        f"unknown draw id {draw_id!r}",
+    )

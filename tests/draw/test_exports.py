@@ -1,0 +1,149 @@
+"""Exports of a stored draw: clipboard TSV, CSV, JSON, typed XLSX, the HTML report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import stat
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from lotas_core.errors import UsageError
+from lotas_core.exports import export, footer, to_csv, to_html_report, to_json, to_tsv, write_xlsx
+from lotas_core.history import History
+
+HERE = Path(__file__).parent
+HEADER = "NUMTAS\tTYPECH\tIPP\tSEXE\tAGE\tMODENT\tMODSORT\tDEST\tPROV\tLISTEDA\tDATACTE"
+
+
+def _conftest():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("draw_conftest_e", HERE / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cf = _conftest()
+
+
+@pytest.fixture
+def record(tmp_path: Path):
+    history = History(tmp_path / "history.sqlite3")
+    return cf.add_sample_draw(history)
+
+
+def test_tsv_is_the_clipboard_copy(record):
+    text = to_tsv(record)
+    lines = text.split("\n")
+    assert lines[0] == HEADER
+    assert lines[1] == "1\tP\tSECRETIPP001\t2\t31\t\t\t\t\tF200 Z590\t01/12/2019"
+    assert lines[5] == "5\tR\tSECRETIPP005\t2\t35\t\t\t\t\tF200 Z590\t05/12/2019"
+    assert text.endswith("\n") and len(lines) == 7 and lines[6] == ""
+
+
+def test_csv(record):
+    rows = list(csv.reader(io.StringIO(to_csv(record))))
+    assert rows[0] == HEADER.split("\t")
+    assert rows[1] == ["1", "P", "SECRETIPP001", "2", "31", "", "", "", "", "F200 Z590",
+                       "01/12/2019"]
+
+
+def test_json(record):
+    data = json.loads(to_json(record))
+    for key in ("draw_id", "algorithm", "seed", "population_digest", "funnel", "rows", "sizes"):
+        assert key in data
+    assert data["rows"][0]["DATACTE"] == "2019-12-01"
+    assert data["rows"][0]["NUMTAS"] == 1 and data["rows"][0]["AGE"] == 31
+    assert data["archive"]["sha256"] == record.archive_sha256
+    assert data["history"]["entry_hash"] == record.entry_hash
+
+
+def test_footer(record):
+    assert footer(record) == "NB DOSSIERS TAS : 5 [ECHANT PRINC : 3 + ECHANT RESERV : 2]"
+
+
+def test_xlsx_is_typed_with_a_parameters_sheet(record, tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_xlsx(record, tmp_path / "out" / "tirage.xlsx")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    book = load_workbook(path)
+    assert book.sheetnames == ["Tirage", "Paramètres"]
+    sheet = book["Tirage"]
+    assert [c.value for c in sheet[1]] == HEADER.split("\t")
+    numtas, typech, ipp, sexe, age = (c.value for c in sheet[2][:5])
+    assert numtas == 1 and isinstance(numtas, int)
+    assert age == 31 and isinstance(age, int)
+    assert ipp == "SECRETIPP001" and sheet[2][2].data_type == "s"
+    assert sexe == "2" and isinstance(sexe, str)  # codes stay text
+    datacte = sheet[2][10]
+    assert isinstance(datacte.value, datetime | date)
+    value = datacte.value
+    assert (value.date() if isinstance(value, datetime) else value) == date(2019, 12, 1)
+    assert datacte.is_date and datacte.number_format == "DD/MM/YYYY"
+    assert sheet.max_row == 6
+    params = {row[0].value: row[1].value for row in book["Paramètres"].iter_rows(min_row=2)}
+    assert params["FINESS"] == record.finess
+    assert params["Graine"] == record.seed
+    assert params["Empreinte de la population"] == record.population_digest
+    assert params["Archive"] == record.archive_name
+    assert params["SHA-256 de l'archive"] == record.archive_sha256
+    assert params["Algorithme"] == "lotas-draw/1"
+    assert params["Entonnoir : eligible"] == 5
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", params["Date du tirage"])
+
+
+def test_xlsx_never_turns_text_into_a_formula(tmp_path):
+    history = History(tmp_path / "history.sqlite3")
+    rows = cf.sample_rows(1, 0)
+    rows[0]["IPP"] = "=HYPERLINK(\"x\")"
+    record = cf.add_sample_draw(history, rows=rows)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(write_xlsx(record, tmp_path / "t.xlsx"))["Tirage"]
+    assert sheet["C2"].data_type == "s" and sheet["C2"].value == "=HYPERLINK(\"x\")"
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "csv", "json", "xlsx", "html"])
+def test_export_writes_owner_only_files(record, tmp_path, fmt):
+    path = export(record, fmt, tmp_path / f"tirage.{fmt}")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert path.stat().st_size > 100
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_unknown_format(record, tmp_path):
+    with pytest.raises(UsageError, match="Format d'export inconnu"):
+        export(record, "pdf", tmp_path / "x.pdf")
+
+
+def test_html_report_is_self_contained_french_and_escaped(tmp_path):
+    history = History(tmp_path / "history.sqlite3")
+    rows = cf.sample_rows(2, 1)
+    rows[0]["LISTEDA"] = "<script>alert(1)</script>"
+    record = cf.add_sample_draw(history, rows=rows)
+    page = to_html_report(record)
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page
+    assert "Procès-verbal du tirage au sort" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert not re.search(r"(src|href)\s*=", page)  # no external resource
+    assert "@import" not in page and "url(" not in page
+    for needed in (record.finess, "DGF", record.archive_name, record.archive_sha256, record.seed,
+                   record.population_digest, record.entry_hash, record.algorithm,
+                   f"lotas verify {record.draw_id}", "01/12/2019", "SECRETIPP001",
+                   'class="bar', "NB DOSSIERS TAS : 3"):
+        assert needed in page, needed
+
+
+def test_unwritable_target_is_a_usage_error(record, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(UsageError, match="Impossible d'écrire"):
+        export(record, "tsv", blocker / "sub" / "x.tsv")
