@@ -7,6 +7,7 @@ All transports raise the one ``TransportError`` family below, carrying the manua
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -132,3 +133,18 @@ class RetryableError(TransportError):
 
 class Rejected(TransportError):
     """The far end refused the payload (other 4xx, bad checksum)."""
+
+
+class ProtocolError(TransportError):
+    """The far end answered something this version does not understand."""
+
+    retryable = True
+
+
+def file_sha256(path: Path, chunk_size: int = 1 << 16) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk_size):
+            digest.update(block)
+    return digest.hexdigest()

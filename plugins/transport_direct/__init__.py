@@ -1,3 +1,16 @@
-"""lotas plugin transport_direct (being built: registers nothing yet)."""
+"""lotas plugin transport_direct: HTTPS to e-PMSI with an explicit proxy ("Connexion directe")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lotas_core.hookspecs import hookimpl
 
 __version__ = "0.1.0"
+
+
+@hookimpl
+def lotas_register_transports(register: Callable[[type], None]) -> None:
+    from lotas_plugins.transport_direct.client import DirectTransport
+
+    register(DirectTransport)

@@ -1,3 +1,19 @@
-"""lotas plugin transport_epop (being built: registers nothing yet)."""
+"""lotas plugin transport_epop: the e-POP client and relay ("Utiliser un serveur epop").
+
+The protocol is described in this folder's README.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lotas_core.hookspecs import hookimpl
 
 __version__ = "0.1.0"
+
+
+@hookimpl
+def lotas_register_transports(register: Callable[[type], None]) -> None:
+    from lotas_plugins.transport_epop.client import EpopTransport
+
+    register(EpopTransport)

@@ -1,0 +1,188 @@
+"""Sending a draw to QUALHAS: build the payload (never an IPP), send it, keep the receipt.
+
+The payload is a JSON file in ``<data_dir>/outbox/`` holding exactly what section 8 of the spec
+lets leave the hospital. Its bytes are a pure function of the draw, and its idempotency key is
+derived from the draw's id and history hash, so every retry (even from another process or a later
+day) sends the same bytes under the same key and the far end keeps one copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, is_dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from lotas_core.credentials import Credentials
+from lotas_core.errors import ConfigError
+from lotas_core.fsutil import atomic_write_bytes
+from lotas_core.transport import Payload, Receipt, Transport
+
+if TYPE_CHECKING:
+    from lotas_core.facade import Lotas
+    from lotas_core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PAYLOAD_FORMAT = "lotas-qualhas/1"
+#: The row columns that may leave the hospital, in this order. The IPP is not one of them.
+TRANSMITTED_COLUMNS = (
+    "NUMTAS", "TYPECH", "SEXE", "AGE", "MODENT", "MODSORT", "DEST", "PROV", "LISTEDA", "DATACTE",
+)
+
+
+def idempotency_key(draw: Any) -> str:
+    """One key per draw, the same on every retry: SHA-256 of the draw id and its entry hash."""
+    text = f"{PAYLOAD_FORMAT}\n{draw.draw_id}\n{getattr(draw, 'entry_hash', '')}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _sizes(draw: Any) -> dict[str, int]:
+    sizes = draw.sizes
+    if is_dataclass(sizes):
+        sizes = asdict(sizes)  # type: ignore[arg-type]
+    elif not isinstance(sizes, dict):
+        sizes = {"main": sizes.main, "reserve": sizes.reserve}
+    return {"main": int(sizes["main"]), "reserve": int(sizes["reserve"])}
+
+
+def payload_document(draw: Any) -> dict[str, Any]:
+    """What is transmitted for ``draw``: a whitelist of fields, rows without the IPP."""
+    rows = []
+    for row in draw.rows:
+        item = {column: row.get(column, "") for column in TRANSMITTED_COLUMNS}
+        item["NUMTAS"] = int(item["NUMTAS"])
+        item["AGE"] = int(item["AGE"]) if item["AGE"] not in ("", None) else None
+        item["DATACTE"] = str(item["DATACTE"])
+        rows.append(item)
+    return {
+        "format": PAYLOAD_FORMAT,
+        "finess": draw.finess,
+        "financing": draw.financing,
+        "campaign": draw.campaign_id,
+        "draw_id": draw.draw_id,
+        "algorithm": draw.algorithm,
+        "seed": draw.seed,
+        "population_digest": draw.population_digest,
+        "sizes": _sizes(draw),
+        "rows": rows,
+    }
+
+
+def build_payload(draw: Any, settings: Settings) -> Payload:
+    """Write the draw's payload atomically to ``<data_dir>/outbox/`` and describe it."""
+    document = payload_document(draw)
+    data = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    raw = data.encode("utf-8")
+    if '"IPP"' in data:  # belt and braces: the whitelist above already excludes it
+        raise AssertionError("an IPP key reached the payload")
+    path = settings.data_dir / "outbox" / f"{_safe_name(draw.draw_id)}.json"
+    atomic_write_bytes(path, raw, private=True)
+    return Payload(
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        idempotency_key=idempotency_key(draw),
+        metadata={
+            "format": PAYLOAD_FORMAT,
+            "finess": draw.finess,
+            "financing": draw.financing,
+            "campaign": draw.campaign_id,
+            "draw_id": draw.draw_id,
+        },
+    )
+
+
+def _safe_name(text: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(text))
+    return cleaned.strip(".") or "draw"
+
+
+def make_transport(
+    lotas: Lotas, settings: Settings, name: str | None = None,
+    credentials: Credentials | None = None,
+) -> Transport:
+    """The configured (or named) transport with its options validated."""
+    chosen = name or settings.transport.name
+    cls = lotas.transport_class(chosen)
+    raw = settings.transport_options(chosen)
+    try:
+        options = cls.options_model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first.get("loc", ())) or "?"
+        message = str(first.get("msg", "valeur invalide")).removeprefix("Value error, ")
+        raise ConfigError(
+            f"Option « {field} » du transport « {chosen} » invalide : {message}. Corrigez "
+            f"transport.options.{chosen} dans les paramètres.",
+            f"invalid options for transport {chosen!r}: {exc}",
+        ) from None
+    return cls(options, credentials or Credentials())
+
+
+def _open_history(settings: Settings) -> Any:
+    from lotas_core.drawing import open_history
+
+    return open_history(settings)
+
+
+def _stored_receipt(transmissions: list[dict[str, Any]]) -> Receipt | None:
+    """The first stored successful receipt, as a duplicate."""
+    for item in transmissions:
+        data = item.get("receipt", item) if isinstance(item.get("receipt"), dict) else item
+        if data.get("receipt"):
+            return Receipt(
+                transport=str(data.get("transport", "")),
+                receipt=str(data["receipt"]),
+                sha256=str(data.get("sha256", "")),
+                duplicate=True,
+                received_at=str(data.get("received_at", "")),
+                detail={**dict(data.get("detail") or {}), "from_history": True},
+            )
+    return None
+
+
+def transmit(
+    lotas: Lotas, settings: Settings, draw_id: str, transport_name: str | None = None,
+    credentials: Credentials | None = None, *, history: Any = None,
+) -> Receipt:
+    """Send draw ``draw_id``; store the receipt; a draw already transmitted is not sent again."""
+    history = history if history is not None else _open_history(settings)
+    draw = history.get(draw_id)
+    previous = _stored_receipt(list(history.transmissions(draw.draw_id)))
+    if previous is not None:
+        log.info("draw %s already transmitted (receipt %s)", draw.draw_id, previous.receipt)
+        return previous
+    transport = make_transport(lotas, settings, transport_name, credentials)
+    payload = build_payload(draw, settings)
+    try:
+        receipt = transport.send(payload)
+    finally:
+        close = getattr(transport, "close", None)
+        if callable(close):
+            close()
+    history.add_transmission(draw.draw_id, receipt)
+    log.info("draw %s transmitted with %s: receipt %s", draw.draw_id, transport.name,
+             receipt.receipt)
+    lotas.draw_transmitted(draw, receipt)
+    return receipt
+
+
+def test_connection(
+    lotas: Lotas, settings: Settings, transport_name: str | None = None,
+    credentials: Credentials | None = None,
+) -> str:
+    """The manual's "Tester": contact the far end without sending data; a French sentence."""
+    transport = make_transport(lotas, settings, transport_name, credentials)
+    try:
+        return transport.check()
+    finally:
+        close = getattr(transport, "close", None)
+        if callable(close):
+            close()
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined] - not a pytest test

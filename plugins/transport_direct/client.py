@@ -1,0 +1,353 @@
+"""The direct transport: HTTPS to e-PMSI with requests, explicit proxies, retries, TLS verified.
+
+* ``Session.trust_env = False`` and ``proxies=`` on every request: the environment cannot
+  silently override the user's choice (requests issue 2018).
+* The proxy password is sent as a ``Proxy-Authorization`` header by the adapter, never put in a
+  proxy URL, so no exception text or log line can carry it.
+* Retries (connection errors, 429, 5xx) with exponential backoff and jitter, honouring
+  ``Retry-After``, bounded in count and in total time. A POST may be retried because it carries
+  the idempotency key: the far end answers a repeat with the first receipt.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+import time
+import urllib.request
+from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from lotas_plugins.transport_direct.options import DirectOptions
+from requests.adapters import HTTPAdapter
+
+from lotas_core.credentials import Credentials, Secret
+from lotas_core.errors import ConfigError
+from lotas_core.transport import (
+    AuthenticationFailed,
+    ConnectionRefused,
+    Payload,
+    ProtocolError,
+    ProxyAuthenticationRequired,
+    Receipt,
+    Rejected,
+    RetryableError,
+    TLSFailure,
+    Transport,
+    TransportError,
+    TransportTimeout,
+)
+
+log = logging.getLogger(__name__)
+
+MSG_PROXY_AUTH = (
+    "Le proxy demande une authentification (HTTP 407) : vérifiez « Utiliser une authentification "
+    "par mot de passe », l'utilisateur et le mot de passe du proxy."
+)
+MSG_AUTH = (
+    "L'identification e-PMSI a été refusée (HTTP {status}) : vérifiez l'identifiant et le mot de "
+    "passe e-PMSI (LOTAS_EPMSI_USER, LOTAS_EPMSI_PASSWORD ou le trousseau)."
+)
+MSG_TLS = (
+    "La vérification TLS du serveur {host} a échoué (certificat non reconnu ou établi pour un "
+    "autre nom) : si l'établissement inspecte le trafic TLS, indiquez le fichier de ses autorités "
+    "de certification (ca_bundle)."
+)
+MSG_UNAVAILABLE = (
+    "Le service e-PMSI est momentanément indisponible ({what}) après {attempts} tentative(s) : "
+    "réessayez plus tard."
+)
+MSG_REJECTED = "Le service e-PMSI a refusé le fichier (HTTP {status} : {reason})."
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the exceptions it wraps (cause, context, urllib3's ``reason``, args)."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo and len(seen) < 32:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        for nested in (item.__cause__, item.__context__, getattr(item, "reason", None),
+                       *getattr(item, "args", ())):
+            if isinstance(nested, BaseException):
+                todo.append(nested)
+
+
+def _scrub(text: str, secrets: list[Secret | None]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret.reveal(), "********")
+    return text[:300]
+
+
+class _Adapter(HTTPAdapter):
+    """Adds the proxy's Basic credentials as a header (CONNECT and plain HTTP alike)."""
+
+    def __init__(self, proxy_auth: tuple[str, Secret] | None) -> None:
+        super().__init__(max_retries=0)
+        self._proxy_auth = proxy_auth
+
+    def proxy_headers(self, proxy: str) -> dict[str, str]:
+        if self._proxy_auth is None:
+            return super().proxy_headers(proxy)
+        user, password = self._proxy_auth
+        token = base64.b64encode(f"{user}:{password.reveal()}".encode()).decode("ascii")
+        return {"Proxy-Authorization": f"Basic {token}"}
+
+    def __repr__(self) -> str:
+        return "_Adapter()"
+
+
+class DirectTransport(Transport):
+    """HTTPS to e-PMSI (or the local receiver), optionally through a proxy."""
+
+    name = "transport_direct"
+    title_fr = "Connexion directe"
+    options_model = DirectOptions
+
+    def __init__(self, options: DirectOptions, credentials: Credentials | None = None) -> None:
+        super().__init__(options, credentials or Credentials())
+        self.options: DirectOptions = options
+        self._session: requests.Session | None = None
+        self._proxy_secret: Secret | None = None
+        self._epmsi_secret: Secret | None = None
+        self._auth_header: str | None = None
+
+    def __repr__(self) -> str:
+        return f"DirectTransport(base_url={self.options.base_url!r})"
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def proxies(self) -> dict[str, str]:
+        """The explicit proxies for this request's URL (empty: no proxy)."""
+        opts = self.options
+        if opts.proxy_mode == "manual":
+            url = f"http://{opts.proxy_host}:{opts.proxy_port}"
+            return {"http": url, "https": url}
+        if opts.proxy_mode == "system":
+            host = urlsplit(opts.base_url).hostname or ""
+            if urllib.request.proxy_bypass(host):
+                return {}
+            found = urllib.request.getproxies()
+            return {scheme: found[scheme] for scheme in ("http", "https") if found.get(scheme)}
+        return {}
+
+    def _verify(self) -> str | bool:
+        bundle = self.options.ca_bundle
+        if bundle is None:
+            return True
+        if not Path(bundle).expanduser().is_file():
+            raise ConfigError(
+                f"Fichier des autorités de certification introuvable : {bundle}. Corrigez "
+                "l'option ca_bundle.",
+                f"CA bundle {bundle} not found",
+            )
+        return str(Path(bundle).expanduser())
+
+    def _get_session(self) -> requests.Session:
+        if self._session is not None:
+            return self._session
+        creds = self.credentials
+        proxy_auth = None
+        if self.options.proxy_mode != "none" and self.options.proxy_auth:
+            user = self.options.proxy_user or creds.get("proxy_user", secret=False) or ""
+            if self.options.proxy_password is not None:
+                self._proxy_secret = Secret(self.options.proxy_password.get_secret_value())
+            else:
+                self._proxy_secret = creds.secret("proxy_password")
+            proxy_auth = (user, self._proxy_secret or Secret(""))
+        user = self.options.epmsi_user or creds.get("epmsi_user", secret=False)
+        if user:
+            self._epmsi_secret = creds.secret("epmsi_password")
+            raw = f"{user}:{self._epmsi_secret.reveal() if self._epmsi_secret else ''}"
+            self._auth_header = "Basic " + base64.b64encode(raw.encode()).decode("ascii")
+        session = requests.Session()
+        session.trust_env = False
+        adapter = _Adapter(proxy_auth)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self._session = session
+        return session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def _map_exception(self, exc: requests.RequestException) -> TransportError:
+        secrets = [self._proxy_secret, self._epmsi_secret]
+        detail = f"{type(exc).__name__}: {_scrub(str(exc), secrets)}"
+        chain = list(_chain(exc))
+        refused = any(isinstance(item, ConnectionRefusedError) for item in chain)
+        if isinstance(exc, requests.exceptions.ProxyError) and " 407" in str(exc):
+            return ProxyAuthenticationRequired(MSG_PROXY_AUTH, f"proxy answered 407 ({detail})")
+        if isinstance(exc, requests.exceptions.SSLError):
+            host = urlsplit(self.options.base_url).hostname
+            return TLSFailure(MSG_TLS.format(host=host), detail)
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return TransportTimeout(detail)
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return TransportTimeout(detail)
+        if refused:
+            return ConnectionRefused(detail)
+        err = RetryableError(
+            "La connexion au service e-PMSI a été interrompue : réessayez ; si cela se "
+            "reproduit, vérifiez le proxy et l'accès à Internet.",
+            detail,
+        )
+        return err
+
+    def _status_error(self, response: requests.Response, attempts: int) -> TransportError:
+        status = response.status_code
+        if status == 407:
+            return ProxyAuthenticationRequired(MSG_PROXY_AUTH, "HTTP 407 from the proxy")
+        if status in (401, 403):
+            return AuthenticationFailed(MSG_AUTH.format(status=status), f"HTTP {status}")
+        if status == 429 or status >= 500:
+            return RetryableError(
+                MSG_UNAVAILABLE.format(what=f"HTTP {status}", attempts=attempts),
+                f"HTTP {status} after {attempts} attempts",
+            )
+        reason = _answer_field(response, "message") or response.reason or ""
+        return Rejected(MSG_REJECTED.format(status=status, reason=reason), f"HTTP {status}")
+
+    # -- requests with retries ----------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        delay = min(self.options.backoff_max, self.options.backoff_base * (2**attempt))
+        return delay / 2 + random.uniform(0, delay / 2)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        retry: bool,
+        headers: dict[str, str] | None = None,
+        files_factory: Any = None,
+    ) -> tuple[requests.Response, int]:
+        """One request, retried on temporary failures; the final response and attempt count."""
+        opts = self.options
+        session = self._get_session()
+        verify = self._verify()
+        url = opts.base_url + path
+        all_headers = dict(headers or {})
+        if self._auth_header:
+            all_headers["Authorization"] = self._auth_header
+        deadline = time.monotonic() + opts.max_total_time
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                response = session.request(
+                    method, url, headers=all_headers,
+                    files=files_factory() if files_factory else None,
+                    timeout=(opts.connect_timeout, opts.read_timeout),
+                    proxies=self.proxies(), verify=verify, allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                error = self._map_exception(exc)
+                wait = self._backoff(attempts - 1)
+                log.info("%s %s: attempt %d failed: %s", method, path, attempts,
+                         error.developer_message)
+            else:
+                if response.status_code != 429 and response.status_code < 500:
+                    return response, attempts
+                error = self._status_error(response, attempts)
+                wait = _retry_after(response) or 0.0
+                if wait:
+                    wait += random.uniform(0, min(0.1, opts.backoff_base))
+                else:
+                    wait = self._backoff(attempts - 1)
+                log.info("%s %s: attempt %d got HTTP %d", method, path, attempts,
+                         response.status_code)
+                response.close()
+            if not retry or not error.retryable or attempts > opts.max_retries:
+                raise error
+            if time.monotonic() + wait > deadline:
+                raise error
+            time.sleep(wait)
+
+    # -- the contract -------------------------------------------------------------------------
+
+    def check(self) -> str:
+        """The manual's "Tester": ``GET /qualhas/ping`` once, no data sent."""
+        response, _ = self._request("GET", "/qualhas/ping", retry=False)
+        if response.status_code != 200:
+            raise self._status_error(response, 1)
+        return f"Test de connexion réussi : le service e-PMSI répond ({self.options.base_url})."
+
+    def send(self, payload: Payload) -> Receipt:
+        """Upload ``payload``; a repeat of an already received key is a duplicate success."""
+        meta = json.dumps(payload.metadata, sort_keys=True, ensure_ascii=False)
+        path = Path(payload.path)
+
+        def files() -> dict[str, Any]:
+            return {
+                "meta": (None, meta, "application/json"),
+                "file": (path.name, path.read_bytes(), "application/json"),
+            }
+
+        response, attempts = self._request(
+            "POST", "/qualhas/upload", retry=True, files_factory=files,
+            headers={"Idempotency-Key": payload.idempotency_key,
+                     "X-Content-SHA256": payload.sha256},
+        )
+        if response.status_code not in (200, 201):
+            raise self._status_error(response, attempts)
+        try:
+            body = response.json()
+            receipt_id = str(body["receipt"])
+        except (ValueError, KeyError, TypeError):
+            raise ProtocolError(
+                "Le service e-PMSI a répondu sans accusé de réception lisible : réessayez.",
+                "upload answer without a receipt",
+            ) from None
+        if str(body.get("sha256", payload.sha256)).lower() != payload.sha256.lower():
+            raise Rejected(
+                "Le service e-PMSI a accusé réception d'un contenu différent : réessayez.",
+                "receipt checksum differs from the payload",
+            )
+        return Receipt(
+            transport=self.name,
+            receipt=receipt_id,
+            sha256=payload.sha256,
+            duplicate=bool(body.get("duplicate", False)),
+            received_at=str(body.get("received_at", "")),
+            detail={"url": self.options.base_url, "attempts": attempts},
+        )
+
+
+def _answer_field(response: requests.Response, name: str) -> str | None:
+    try:
+        value = response.json().get(name)
+    except (ValueError, AttributeError):
+        return None
+    return str(value) if value is not None else None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds asked by ``Retry-After`` (delta-seconds or HTTP date), or None."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

@@ -1,0 +1,118 @@
+"""Options of the direct connection (the manual's "Connexion directe" form).
+
+The UI builds its form from this model: every field has a French ``description``. The proxy
+password is held in memory only (``exclude=True``): the settings file never stores it; it comes
+from the environment (``LOTAS_PROXY_PASSWORD``), the OS keyring or a prompt.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import urllib.request
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8765"
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and any 127.0.0.0/8 or ::1 address."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class DirectOptions(BaseModel):
+    """Connexion directe à e-PMSI (l'ordinateur a accès à Internet)."""
+
+    base_url: str = Field(
+        DEFAULT_BASE_URL,
+        description="Adresse du service e-PMSI / QUALHAS (https://… ; http:// seulement vers "
+        "cet ordinateur, pour le récepteur local)",
+    )
+    epmsi_user: str = Field("", description="Identifiant e-PMSI (le mot de passe est demandé "
+                            "à l'utilisation ou lu dans LOTAS_EPMSI_PASSWORD)")
+    proxy_mode: Literal["none", "manual", "system"] = Field(
+        "none",
+        description="Utiliser un proxy pour se connecter à ePMSI : aucun, saisi (manual) ou "
+        "celui du système (system)",
+    )
+    proxy_host: str = Field("", description="Nom du proxy")
+    proxy_port: int | None = Field(None, ge=1, le=65535, description="N° du port à utiliser")
+    proxy_auth: bool = Field(False, description="Utiliser une authentification par mot de passe")
+    proxy_user: str = Field("", description="Utilisateur")
+    proxy_password: SecretStr | None = Field(
+        None, exclude=True, description="Mot de passe (jamais enregistré dans le fichier de "
+        "paramètres)", json_schema_extra={"secret": True},
+    )
+    ca_bundle: Path | None = Field(
+        None, description="Fichier des autorités de certification reconnues, à la place de "
+        "celles fournies (proxy d'inspection TLS de l'établissement) ; la vérification TLS "
+        "reste toujours active",
+    )
+    connect_timeout: float = Field(10.0, gt=0, le=300,
+                                   description="Délai de connexion maximal (secondes)")
+    read_timeout: float = Field(60.0, gt=0, le=3600,
+                                description="Délai de réponse maximal (secondes)")
+    max_retries: int = Field(5, ge=0, le=20, description="Nombre maximal de nouvelles tentatives")
+    backoff_base: float = Field(0.5, ge=0, le=60,
+                                description="Attente avant la première nouvelle tentative (s)")
+    backoff_max: float = Field(30.0, ge=0, le=600,
+                               description="Attente maximale entre deux tentatives (s)")
+    max_total_time: float = Field(300.0, gt=0, le=86400,
+                                  description="Durée maximale d'un envoi, tentatives comprises (s)")
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("adresse invalide : attendu https://hôte[:port]")
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+            raise ValueError(
+                "http:// n'est permis que vers cet ordinateur (127.0.0.1) ; utilisez https://"
+            )
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_proxy(self) -> DirectOptions:
+        if self.proxy_mode == "manual" and (not self.proxy_host or self.proxy_port is None):
+            raise ValueError("proxy saisi : renseignez le nom du proxy et le n° du port (1-65535)")
+        return self
+
+
+def system_proxy_url(scheme: str = "https") -> str | None:
+    """The proxy the operating system gives for ``scheme`` (environment, registry, macOS)."""
+    proxies = urllib.request.getproxies()
+    return proxies.get(scheme) or proxies.get("https") or proxies.get("http") or proxies.get("all")
+
+
+def import_system_proxy(options: DirectOptions | None = None) -> DirectOptions | None:
+    """The manual's "Importer les paramètres de proxy": ``options`` filled from the system.
+
+    Returns None when the system defines no proxy (the manual: "Cette récupération peut ne pas
+    aboutir"). A user name found in the proxy URL is kept; a password never is.
+    """
+    url = system_proxy_url()
+    if not url:
+        return None
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return None
+    base = options or DirectOptions()
+    update = {
+        "proxy_mode": "manual",
+        "proxy_host": parts.hostname,
+        "proxy_port": parts.port or (443 if parts.scheme == "https" else 8080),
+    }
+    if parts.username:
+        update.update(proxy_auth=True, proxy_user=parts.username)
+    return base.model_copy(update=update)

@@ -1,0 +1,214 @@
+"""The commands end to end, with the servers run as real ``lotas`` processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from lotas_plugins.transport_epop.client import EpopOptions, EpopTransport
+
+from lotas_core.cli.main import main
+from lotas_core.drawing import open_history
+from lotas_core.settings import load_settings
+
+LOTAS = [sys.executable, "-m", "lotas_core.cli.main"]
+
+
+class ServerProcess:
+    def __init__(self, args: list[str]) -> None:
+        self.proc = subprocess.Popen(
+            [*LOTAS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ),
+        )
+        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
+        if not ready:
+            self.proc.kill()
+            pytest.fail("the server printed no address within 30 s")
+        self.banner = self.proc.stdout.readline()
+        found = re.search(r"(\d+\.\d+\.\d+\.\d+):(\d+)", self.banner)
+        if not found:
+            self.proc.kill()
+            pytest.fail(f"no address in {self.banner!r} / {self.proc.stderr.read()}")
+        self.host, self.port = found.group(1), int(found.group(2))
+
+    def terminate(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=15)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=15)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            stream.close()
+
+
+@pytest.fixture
+def servers() -> Iterator[list[ServerProcess]]:
+    started: list[ServerProcess] = []
+    yield started
+    for server in started:
+        server.kill()
+
+
+def start(servers: list[ServerProcess], *args: str) -> ServerProcess:
+    server = ServerProcess(list(args))
+    servers.append(server)
+    return server
+
+
+def run_lotas(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*LOTAS, *args], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ))
+
+
+def wait_until(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_transmit_end_to_end(tmp_path, config_file, monkeypatch, servers, capsys):
+    archives = tmp_path / "archives"
+    assert main(["demo-archive", str(archives), "--raa-lines", "4000"]) == 0
+    capsys.readouterr()
+    assert main(["draw", "--archives", str(archives), "--finess", "000000001",
+                 "--format", "json"]) == 0
+    drawn = json.loads(capsys.readouterr().out)
+    draw_id = drawn["draw_id"]
+    ipps = [row["IPP"] for row in drawn["rows"]]
+
+    store = tmp_path / "received"
+    monkeypatch.setenv("LOTAS_EPMSI_USER", "dim01")
+    monkeypatch.setenv("LOTAS_EPMSI_PASSWORD", "e2e-Pa55")
+    receiver = start(servers, "epmsi-server", "--port", "0", "--user", "dim01",
+                     "--store", str(store))
+    assert receiver.host == "127.0.0.1"
+    config_file.write_text(
+        "[transport]\nname = \"transport_direct\"\n"
+        "[transport.options.transport_direct]\n"
+        f"base_url = \"http://127.0.0.1:{receiver.port}\"\nconnect_timeout = 2.0\n",
+        encoding="utf-8",
+    )
+    tested = run_lotas("test-connection")
+    assert tested.returncode == 0 and "réussi" in tested.stdout
+
+    first = run_lotas("transmit", draw_id)
+    assert first.returncode == 0, first.stderr
+    assert "transmis" in first.stdout and "déjà" not in first.stdout
+    second = run_lotas("transmit", draw_id, "--format", "json")
+    assert second.returncode == 0, second.stderr
+    answer = json.loads(second.stdout)
+    assert answer["duplicate"] is True and answer["detail"]["from_history"] is True
+
+    settings = load_settings().settings
+    stored = open_history(settings).transmissions(draw_id)
+    assert len(stored) == 1 and stored[0]["receipt"] == answer["receipt"]
+    files = list((store / "payloads").glob("*.json"))
+    assert len(files) == 1
+    data = files[0].read_bytes()
+    assert b"IPP" not in data
+    assert not any(ipp.encode() in data for ipp in ipps)
+    for text in (first.stdout, first.stderr, second.stdout, second.stderr):
+        assert "e2e-Pa55" not in text
+    assert receiver.terminate() == 0
+
+
+def test_transmit_errors_are_one_french_line(tmp_path, config_file, closed_port):
+    config_file.write_text(
+        "[transport.options.transport_direct]\n"
+        f"base_url = \"http://127.0.0.1:{closed_port}\"\n", encoding="utf-8")
+    unknown = run_lotas("transmit", "no-such-draw")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("lotas: erreur : ") and "Traceback" not in unknown.stderr
+    refused = run_lotas("test-connection")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "lotas: erreur : Aucune connexion n'a pu être établie car l'ordinateur cible l'a "
+        "expressément refusée")
+
+
+def test_relay_killed_after_ack_delivers_once(tmp_path, monkeypatch, servers, receiver_factory,
+                                              make_payload):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        receiver_port = sock.getsockname()[1]
+    spool = tmp_path / "spool"
+    monkeypatch.setenv("LOTAS_EPMSI_USER", "dim01")
+    monkeypatch.setenv("LOTAS_EPMSI_PASSWORD", "epmsi-Pa55-word")
+    monkeypatch.setenv("LOTAS_TRANSPORT__OPTIONS", json.dumps({"transport_direct": {
+        "connect_timeout": 1, "max_retries": 0, "backoff_base": 0.01}}))
+    relay_args = ["epop-server", "--port", "0", "--spool", str(spool), "--allow", "127.0.0.1",
+                  "--upstream", f"http://127.0.0.1:{receiver_port}",
+                  "--forward-backoff", "0.05", "--forward-backoff-max", "0.2"]
+    relay = start(servers, *relay_args)
+    payload, draw = make_payload()
+    epop = EpopTransport(EpopOptions(host="127.0.0.1", port=relay.port, read_timeout=10))
+    receipt = epop.send(payload)
+    assert receipt.detail["state"] == "queued"
+    relay.proc.send_signal(signal.SIGKILL)
+    relay.proc.wait(timeout=15)
+    assert len(list((spool / "queue").iterdir())) == 1  # ACKed means on disk
+
+    receiver = receiver_factory(port=receiver_port)
+    restarted = start(servers, *relay_args)
+    epop = EpopTransport(EpopOptions(host="127.0.0.1", port=restarted.port, read_timeout=10))
+    assert wait_until(lambda: epop.status(payload.idempotency_key)["state"] == "delivered")
+    assert [p.read_bytes() for p in receiver.stored_payloads()] == [payload.path.read_bytes()]
+    assert epop.send(payload).duplicate is True
+    assert len(receiver.stored_payloads()) == 1
+    assert restarted.terminate() == 0
+
+
+def test_server_help_documents_the_options():
+    for command, words in {
+        "epmsi-server": ["--host", "--port", "--store", "--user", "--password-env", "--delay",
+                         "--error-rate", "--throttle", "--retry-after", "--drop-rate",
+                         "--force-status", "--tls-cert"],
+        "epop-server": ["--host", "--port", "--allow", "--spool", "--tls-cert", "--tls-key",
+                        "--upstream", "--idle-timeout", "--max-frame"],
+        "transmit": ["DRAW_ID", "--transport"],
+        "test-connection": ["--transport"],
+    }.items():
+        result = run_lotas(command, "--help")
+        assert result.returncode == 0
+        for word in words:
+            assert word in result.stdout, (command, word)
+
+
+def test_epop_server_bad_allow_is_a_usage_error(tmp_path):
+    result = run_lotas("epop-server", "--port", "0", "--no-forward", "--spool",
+                       str(tmp_path / "s"), "--allow", "300.1.2.3")
+    assert result.returncode == 2
+    assert "lotas: erreur : --allow" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_epmsi_server_fault_options_reach_the_client(servers, config_file):
+    receiver = start(servers, "epmsi-server", "--port", "0", "--force-status", "407",
+                     "--store", str(config_file.parent / "r"))
+    config_file.write_text(
+        "[transport.options.transport_direct]\n"
+        f"base_url = \"http://127.0.0.1:{receiver.port}\"\n", encoding="utf-8")
+    result = run_lotas("test-connection")
+    assert result.returncode == 2
+    assert "proxy demande une authentification (HTTP 407)" in result.stderr
+    assert receiver.terminate() == 0
+
+
+def test_epmsi_server_user_without_password_is_a_usage_error(monkeypatch):
+    monkeypatch.delenv("LOTAS_EPMSI_PASSWORD", raising=False)
+    result = run_lotas("epmsi-server", "--port", "0", "--user", "dim01")
+    assert result.returncode == 2 and "LOTAS_EPMSI_PASSWORD" in result.stderr
