@@ -1,0 +1,72 @@
+"""The screens' pure text helpers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from lotas_tui.formatting import (
+    bar,
+    display_date,
+    display_path,
+    footer_text,
+    funnel_lines,
+    ordered_funnel,
+    parse_port,
+    split_proxy_url,
+)
+from lotas_tui.transport_fields import DIRECT_FIELDS, read_form_values, write_form_values
+
+
+def test_footer_is_the_manuals():
+    assert footer_text(80, 30) == "NB DOSSIERS TAS : 110 [ECHANT PRINC : 80 + ECHANT RESERV : 30]"
+    assert footer_text(3, 0) == "NB DOSSIERS TAS : 3 [ECHANT PRINC : 3 + ECHANT RESERV : 0]"
+
+
+@pytest.mark.parametrize("text", ["0", "65536", "-1", "abc", "", "3128x"])
+def test_bad_ports_are_refused_in_french(text):
+    with pytest.raises(ValueError, match="N° de port invalide"):
+        parse_port(text)
+
+
+@pytest.mark.parametrize("text,port", [("1", 1), ("3358", 3358), (" 65535 ", 65535)])
+def test_good_ports(text, port):
+    assert parse_port(text) == port
+
+
+def test_funnel_order_is_rebuilt_from_sorted_json():
+    stored = {"base": 10, "delay": 1, "eligible": 4, "fulltime": 2, "lt2": 2, "noh2": 1,
+              "site_rule": 0}
+    keys = [key for key, _ in ordered_funnel(stored)]
+    assert keys == ["base", "fulltime", "lt2", "noh2", "delay", "site_rule", "eligible"]
+    lines = funnel_lines(stored)
+    assert lines[0].startswith("base") and "100.0 %" in lines[0]
+    assert lines[-1].startswith("éligibles") and " 40.0 %" in lines[-1]
+
+
+def test_small_helpers(monkeypatch, tmp_path):
+    assert display_date("2019-12-28") == "28/12/2019"
+    assert display_date(date(2019, 7, 1)) == "01/07/2019"
+    assert bar(0, 10) == "" and bar(1, 1000, 20) == "█" and bar(10, 10, 20) == "█" * 20
+    assert split_proxy_url("http://proxy.chu.local:3128/") == ("proxy.chu.local", 3128)
+    assert split_proxy_url("proxy.chu.local") == ("proxy.chu.local", None)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert display_path(tmp_path / "a" / "b") == "~/a/b"
+    assert display_path("/elsewhere") == "/elsewhere"
+
+
+def test_direct_form_maps_onto_the_options_model():
+    from lotas_plugins.transport_direct.options import DirectOptions
+
+    values = read_form_values(DIRECT_FIELDS, DirectOptions, {"proxy_mode": "system"})
+    assert values["use_proxy"] is True and values["proxy_port"] is None
+    options = write_form_values(
+        DIRECT_FIELDS, DirectOptions, {"proxy_mode": "none", "read_timeout": 5.0},
+        {"use_proxy": True, "proxy_host": "p", "proxy_port": 8080, "use_auth": False},
+    )
+    assert options == {"proxy_mode": "manual", "read_timeout": 5.0, "proxy_host": "p",
+                       "proxy_port": 8080, "proxy_auth": False}
+    DirectOptions.model_validate(options)
+    assert write_form_values(DIRECT_FIELDS, DirectOptions, {}, {"use_proxy": False}) == {
+        "proxy_mode": "none"
+    }

@@ -1,0 +1,151 @@
+"""The Textual application: receives its dependencies, built by one factory (``create_app``).
+
+``lotas`` (``launch.run_ui``) and the tests build the app the same way, so what the tests drive
+is what the user runs (harlequin's ``Harlequin(adapter)``, posting's ``make_posting``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lotas_tui.backend import Backend
+from lotas_tui.widgets.dialogs import MessageDialog
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+GENERIC_ERROR_FR = (
+    "Une erreur inattendue s'est produite ({kind}). L'opération n'a pas abouti ; réessayez, et si "
+    "le problème persiste, relancez avec LOTAS_DEBUG=1 et signalez-le."
+)
+
+
+def default_entry_label(record: Any) -> str:
+    """The history entry as the manual shows it: ``000000001- 22/04/2021 09:16:56``."""
+    return str(record.label())
+
+
+class LotasApp(App[int]):
+    """The LOTAS PSY SMA 2021 screen."""
+
+    TITLE = "LOTAS PSY SMA 2021"
+    CSS_PATH = [
+        "lotas.tcss",
+        "screens/main.tcss",
+        "screens/settings.tcss",
+        "widgets/dialogs.tcss",
+    ]
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(
+        self,
+        lotas: Any,
+        settings: Any,
+        *,
+        backend: Backend | None = None,
+        config_file: Path | None = None,
+        config_found: bool = False,
+        demo: bool = False,
+        draw_seed: bytes | None = None,
+        entry_label: Callable[[Any], str] = default_entry_label,
+    ) -> None:
+        super().__init__()
+        self.lotas = lotas
+        self.settings = settings
+        self.backend = backend or Backend(lotas)
+        self.config_file = config_file
+        self.config_found = config_found
+        self.demo = demo
+        #: A fixed seed (tests, snapshots); ``None`` draws a fresh one each time.
+        self.draw_seed = draw_seed
+        self.entry_label = entry_label
+        #: Passwords typed in "Paramétrage", per transport: kept in memory only.
+        self.session_secrets: dict[str, dict[str, str]] = {}
+
+    @property
+    def window_title(self) -> str:
+        return f"{self.TITLE}  (démonstration)" if self.demo else self.TITLE
+
+    def get_default_screen(self):  # type: ignore[no-untyped-def]
+        from lotas_tui.screens.main import MainScreen
+
+        return MainScreen()
+
+    # -- shared services for the screens -------------------------------------------------------
+
+    def export_folder(self) -> Path:
+        """Where exports go by default: the home folder, else the data folder."""
+        home = Path.home()
+        return home if home.is_dir() else Path(self.settings.data_dir)
+
+    def credentials_for(self, transport_name: str) -> Any:
+        """Secrets typed this session for a transport (``None`` lets the core look elsewhere)."""
+        from lotas_tui.credentials import session_credentials
+
+        return session_credentials(self.session_secrets.get(transport_name))
+
+    def open_settings(self) -> None:
+        from lotas_tui.screens.settings import SettingsScreen
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                from lotas_tui.screens.main import MainScreen
+
+                if isinstance(self.screen, MainScreen):
+                    self.screen.apply_settings(self.settings)
+
+        self.push_screen(SettingsScreen(), done)
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def show_error_text(self, text: str, title: str = "Erreur") -> None:
+        self.push_screen(MessageDialog(title, text, error=True))
+
+    def show_error(self, error: BaseException) -> None:
+        """A French dialog for any error: the LotasError's sentence, else a generic one."""
+        from lotas_core.errors import LotasError
+
+        if isinstance(error, LotasError):
+            text = error.message_fr
+        else:
+            # Never str(error): a foreign message might quote a patient identifier.
+            text = GENERIC_ERROR_FR.format(kind=type(error).__name__)
+            self.log.error(f"worker failed: {type(error).__name__}")
+        self.show_error_text(text)
+
+    def handle_worker_state(self, event: Worker.StateChanged) -> None:
+        """The one place where a failed worker becomes an error dialog (never a crash).
+
+        Worker messages go to the screen that started the worker and do not bubble to the
+        app, so every screen forwards them here.
+        """
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.show_error(event.worker.error)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.handle_worker_state(event)
+
+
+def create_app(
+    settings: Any,
+    *,
+    lotas: Any = None,
+    config_file: Path | None = None,
+    config_found: bool = False,
+    demo: bool = False,
+    **options: Any,
+) -> LotasApp:
+    """Build the app and its dependencies, the same way for ``lotas`` and for the tests."""
+    if lotas is None:
+        from lotas_core.facade import Lotas
+
+        lotas = Lotas.from_settings(settings)
+    return LotasApp(
+        lotas,
+        settings,
+        config_file=config_file,
+        config_found=config_found,
+        demo=demo,
+        **options,
+    )

@@ -1,0 +1,114 @@
+"""The core calls the screens make, in one place.
+
+The UI depends only on ``lotas_core``'s public functions; this thin adapter imports them lazily
+(the screen opens fast and ``lotas_core`` never imports textual) and gives tests one seam to fake.
+Every method may run in a worker thread: none touches a widget.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from lotas_tui.formatting import split_proxy_url
+
+
+class Backend:
+    """What the screens ask of lotas: draws, history, exports, transmission."""
+
+    def __init__(self, lotas: Any) -> None:
+        self.lotas = lotas
+
+    # -- draws and history -------------------------------------------------------------------
+
+    def make_draw(self, settings: Any, *, folder: Path, finess: str, seed: bytes | None = None,
+                  progress: Any = None) -> tuple[Any, Any]:
+        """Read the archive, select, draw and store: ``(DrawRecord, Selection)``."""
+        from lotas_core.drawing import make_draw
+
+        return make_draw(self.lotas, settings, folder=folder, finess=finess, seed=seed,
+                         progress=progress)
+
+    def list_draws(self, settings: Any, finess: str | None, campaign_id: str | None) -> list[Any]:
+        """The draws of ``finess`` for the campaign, newest first (empty when no history yet)."""
+        from lotas_core.drawing import open_history
+
+        if not settings.history_path.exists():
+            return []
+        return open_history(settings).list(finess=finess, campaign_id=campaign_id)
+
+    def get_draw(self, settings: Any, draw_id: Any) -> Any:
+        from lotas_core.drawing import open_history
+
+        return open_history(settings).get(draw_id)
+
+    def verify(self, settings: Any, draw_id: Any, folder: Path | None = None) -> tuple[bool, str]:
+        """Re-run the selection and the draw; ``(ok, French summary)``."""
+        from lotas_core.drawing import verify_draw
+
+        result = verify_draw(self.lotas, settings, draw_id, folder=folder)
+        return _verify_outcome(result)
+
+    # -- exports ------------------------------------------------------------------------------
+
+    def to_tsv(self, record: Any) -> str:
+        """Exactly what ``lotas export --format tsv`` writes."""
+        from lotas_core.exports import to_tsv
+
+        return to_tsv(record)
+
+    def export(self, record: Any, fmt: str, path: Path) -> Path:
+        from lotas_core.exports import export
+
+        export(record, fmt, path)
+        return path
+
+    # -- transmission -------------------------------------------------------------------------
+
+    def test_connection(self, settings: Any, transport_name: str | None,
+                        credentials: Any = None) -> str:
+        from lotas_core.transmission import test_connection
+
+        return test_connection(self.lotas, settings, transport_name, credentials=credentials)
+
+    def transmit(self, settings: Any, draw_id: Any, transport_name: str | None,
+                 credentials: Any = None) -> Any:
+        from lotas_core.transmission import transmit
+
+        return transmit(self.lotas, settings, draw_id, transport_name, credentials=credentials)
+
+    def transports(self) -> dict[str, type]:
+        """Every registered transport class by name (empty if the plugins fail to load)."""
+        return dict(self.lotas.transports())
+
+    def import_proxy(self) -> tuple[str, int | None]:
+        """The computer's proxy: the direct transport's own import if present, else urllib."""
+        try:
+            from lotas_plugins.transport_direct.options import import_system_proxy
+        except ImportError:
+            import_system_proxy = None
+        if import_system_proxy is not None:
+            found = import_system_proxy()
+            if found is None:
+                return "", None
+            return str(found.proxy_host or ""), found.proxy_port
+        proxies = urllib.request.getproxies()
+        url = proxies.get("https") or proxies.get("http") or ""
+        return split_proxy_url(url) if url else ("", None)
+
+
+def _verify_outcome(result: Any) -> tuple[bool, str]:
+    """Accept the shapes ``verify_draw`` may return: a bool, a list of differences, an object."""
+    if isinstance(result, bool):
+        return result, "Tirage vérifié : identique." if result else "Tirage différent."
+    if isinstance(result, list | tuple):
+        if not result:
+            return True, "Tirage vérifié : la relecture de l'archive redonne le même tirage."
+        return False, "Différences : " + " ; ".join(str(item) for item in result)
+    ok = bool(getattr(result, "ok", getattr(result, "matches", False)))
+    differences = getattr(result, "differences", None) or getattr(result, "problems", None) or []
+    if ok:
+        return True, "Tirage vérifié : la relecture de l'archive redonne le même tirage."
+    text = " ; ".join(str(item) for item in differences) or "le tirage ne correspond pas"
+    return False, f"Différences : {text}"

@@ -1,0 +1,156 @@
+"""Pure text helpers of the screens (no textual import), so they are easy to test and reuse."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+#: French labels of the PSY SMA 2021 funnel keys (spec section 3); unknown keys show as given.
+FUNNEL_LABELS_FR: dict[str, str] = {
+    "base": "base",
+    "fulltime": "hospitalisation temps plein",
+    "lt2": "< 2 entretiens",
+    "noh2": "aucun entretien au 2e semestre",
+    "delay": "délai < 90 jours",
+    "eligible": "éligibles",
+}
+
+#: French labels of the parse report's skip reasons (spec section 2).
+SKIP_REASONS_FR: dict[str, str] = {
+    "length": "longueur",
+    "format": "format",
+    "finess": "FINESS",
+    "date": "date",
+    "birth_date": "date de naissance",
+    "ipp": "IPP vide",
+}
+
+
+def footer_text(main: int, reserve: int) -> str:
+    """The manual's footer: ``NB DOSSIERS TAS : 110 [ECHANT PRINC : 80 + ECHANT RESERV : 30]``."""
+    return (
+        f"NB DOSSIERS TAS : {main + reserve} "
+        f"[ECHANT PRINC : {main} + ECHANT RESERV : {reserve}]"
+    )
+
+
+def sizes_of(sizes: Any) -> tuple[int, int]:
+    """``(main, reserve)`` from a ``SampleSizes`` or a mapping with the same keys."""
+    if isinstance(sizes, Mapping):
+        return int(sizes.get("main", 0)), int(sizes.get("reserve", 0))
+    return int(getattr(sizes, "main", 0)), int(getattr(sizes, "reserve", 0))
+
+
+def display_date(value: Any) -> str:
+    """``DD/MM/YYYY`` from an ISO string, a ``date`` or a ``datetime``; other values unchanged."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    text = "" if value is None else str(value)
+    try:
+        return date.fromisoformat(text[:10]).strftime("%d/%m/%Y") if len(text) >= 10 else text
+    except ValueError:
+        return text
+
+
+def cell_text(column: str, value: Any) -> str:
+    """How one cell of the draw table is shown (DATACTE as ``DD/MM/YYYY``, blanks as empty)."""
+    if column == "DATACTE":
+        return display_date(value)
+    return "" if value is None else str(value)
+
+
+def bar(count: int, total: int, width: int = 20) -> str:
+    """A proportional bar of block characters (at least one block for a non-zero count)."""
+    if total <= 0 or count <= 0:
+        return ""
+    blocks = max(1, round(width * count / total))
+    return "█" * min(width, blocks)
+
+
+def ordered_funnel(funnel: Mapping[str, int]) -> list[tuple[str, int]]:
+    """Funnel steps in reading order: base, known exclusions, other exclusions, eligible.
+
+    The history stores canonical (sorted) JSON, so the order must be rebuilt here.
+    """
+    known = [key for key in FUNNEL_LABELS_FR if key not in ("base", "eligible")]
+    keys = ["base"] + [k for k in known if k in funnel]
+    keys += sorted(k for k in funnel if k not in keys and k != "eligible")
+    keys += ["eligible"]
+    return [(key, int(funnel[key])) for key in keys if key in funnel]
+
+
+def funnel_lines(funnel: Mapping[str, int], labels: Mapping[str, str] | None = None,
+                 width: int = 20) -> list[str]:
+    """One line per funnel step: label, count and a bar relative to the base population."""
+    names = {**FUNNEL_LABELS_FR, **(labels or {})}
+    total = int(funnel.get("base", 0)) or max((int(v) for v in funnel.values()), default=0)
+    label_width = max((len(names.get(key, key)) for key in funnel), default=0)
+    lines = []
+    for key, count in ordered_funnel(funnel):
+        label = names.get(key, key)
+        share = f"{100 * count / total:5.1f} %" if total else ""
+        lines.append(f"{label:<{label_width}} {count:>7} {share:>7}  {bar(count, total, width)}")
+    return lines
+
+
+def parse_report_lines(report: Mapping[str, Any] | None) -> list[str]:
+    """The parse report as short French lines: per file read / kept / skipped per reason."""
+    if not report:
+        return ["(aucun rapport de lecture)"]
+    lines: list[str] = []
+    for name, info in (report.get("files") or {}).items():
+        info = info if isinstance(info, Mapping) else vars(info)
+        skipped = info.get("skipped") or {}
+        lines.append(str(info.get("member") or name))
+        lines.append(
+            f"  lues : {info.get('lines_read', 0)}  retenues : {info.get('lines_kept', 0)}  "
+            f"ignorées : {sum(int(n) for n in skipped.values())}"
+        )
+        for reason, count in skipped.items():
+            lines.append(f"    {SKIP_REASONS_FR.get(reason, reason)} : {count}")
+    for warning in report.get("warnings") or []:
+        lines.append(f"Avertissement : {warning}")
+    return lines or ["(aucun fichier lu)"]
+
+
+def display_path(path: Path | str | None) -> str:
+    """A folder as shown in the screen: under the home folder it starts with ``~``."""
+    if path is None:
+        return ""
+    text = str(path)
+    home = os.path.expanduser("~")
+    if home and home != "/" and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home):]
+    return text
+
+
+def parse_port(text: str) -> int:
+    """A TCP port from the form, or ``ValueError`` with the French reason (1-65535)."""
+    value = text.strip()
+    if not value.isdigit():
+        raise ValueError(
+            f"N° de port invalide « {value} » : un nombre entre 1 et 65535 est attendu."
+        )
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise ValueError(
+            f"N° de port invalide « {value} » : il doit être compris entre 1 et 65535."
+        )
+    return port
+
+
+def split_proxy_url(url: str) -> tuple[str, int | None]:
+    """``("proxy.chu.local", 3128)`` from ``http://proxy.chu.local:3128/`` (port may be absent)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.hostname or "", port

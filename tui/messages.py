@@ -1,0 +1,76 @@
+"""Every custom message of the UI, as dataclasses (toolong's ``messages.py``).
+
+Workers run in threads and only post these; handlers run on the UI thread and touch widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class ReadProgress(Message):
+    """The archive reader advanced: a French stage label and a fraction in [0, 1]."""
+
+    stage: str
+    fraction: float
+
+
+@dataclass
+class DrawDone(Message):
+    """A new draw is stored in the history (``record`` is a ``DrawRecord``)."""
+
+    record: Any
+    selection: Any = None
+
+
+@dataclass
+class VerifyDone(Message):
+    """``verify_draw`` finished; ``ok`` tells whether the re-run matched."""
+
+    draw_id: Any
+    ok: bool
+    text: str
+    transport: str = ""
+
+
+@dataclass
+class TransmitDone(Message):
+    """A transmission finished with this receipt."""
+
+    draw_id: Any
+    receipt: Any
+
+
+@dataclass
+class ConnectionTested(Message):
+    """The "Tester" button's answer: success sentence, or the manual's error sentence."""
+
+    ok: bool
+    text: str
+    transport: str = ""
+
+
+@dataclass
+class ProxyImported(Message):
+    """The proxy found on this computer (host empty when none was found)."""
+
+    host: str
+    port: int | None
+
+
+@dataclass
+class SettingsSaved(Message):
+    """The settings screen saved new settings; the main screen refreshes from them."""
+
+    settings: Any
+
+
+@dataclass
+class FinessChanged(Message):
+    """The FINESS field holds a complete (or empty) value: the history follows it."""
+
+    finess: str

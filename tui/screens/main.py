@@ -1,0 +1,415 @@
+"""The LOTAS window: establishment, archive folder, draws history, the drawn table and its footer.
+
+Layout and words follow the manual (docs: ``screens.md``); the panels behind the table (funnel,
+parse report, seed and digest) are what this successor adds. Long work runs in thread workers
+that only post messages (``lotas_tui.messages``); widgets change only in handlers, on the UI thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lotas_tui.formatting import footer_text, sizes_of
+from lotas_tui.messages import DrawDone, FinessChanged, ReadProgress, TransmitDone, VerifyDone
+from lotas_tui.widgets.dialogs import (
+    ConfirmDialog,
+    ExportChoice,
+    ExportDialog,
+    FolderPicker,
+    MessageDialog,
+)
+from lotas_tui.widgets.draw_panels import CheckPanel, FunnelPanel
+from lotas_tui.widgets.draw_table import DrawTable
+from lotas_tui.widgets.establishment import EstablishmentBar
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    Footer,
+    Label,
+    OptionList,
+    ProgressBar,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from lotas_tui.app import LotasApp
+
+TABS = ("tab-table", "tab-funnel", "tab-check")
+#: Workers during which the progress row shows.
+BUSY_GROUPS = ("draw", "verify", "transmit")
+CLIPBOARD_NOTICE = (
+    "Le presse-papier contient maintenant des identifiants de patients (IPP) : "
+    "collez-les dans un fichier protégé puis videz le presse-papier."
+)
+
+
+class MainScreen(Screen[None]):
+    """The main LOTAS window."""
+
+    AUTO_FOCUS = "#new-draw"
+    BINDINGS = [
+        Binding("n", "new_draw", "Nouveau"),
+        Binding("t", "transmit", "Transmettre"),
+        Binding("c", "copy", "Copier"),
+        Binding("e", "export", "Exporter"),
+        Binding("v", "verify", "Vérifier"),
+        Binding("d", "next_tab", "Détails"),
+        Binding("o", "pick_folder", "Dossier"),
+        Binding("p,f2", "settings", "Paramétrage"),
+        Binding("q", "quit_app", "Quitter"),
+        Binding("escape", "focus_table", "Tableau", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.current: Any = None
+        self._records: dict[str, Any] = {}
+
+    @property
+    def lotas_app(self) -> LotasApp:
+        return self.app  # type: ignore[return-value]
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        settings = self.lotas_app.settings
+        with Horizontal(id="title-bar"):
+            yield Static(self.lotas_app.window_title, id="title", markup=False)
+            yield Button("Paramétrage", id="open-settings", compact=True)
+        yield EstablishmentBar(settings, id="top-row")
+        with Horizontal(id="draws", classes="box") as box:
+            box.border_title = "Tirages au sort"
+            with Vertical(id="history-box"):
+                yield Label("Historique des tirages au sort")
+                yield OptionList(id="history", compact=True)
+            with Vertical(id="draw-actions"):
+                yield Button("Nouveau tirage au sort", id="new-draw", compact=True)
+                yield Button("Transmettre vers QUALHAS le tirage au sort sélectionné",
+                             id="transmit", compact=True)
+                with Horizontal(id="small-actions"):
+                    yield Button("Copier", id="copy", compact=True)
+                    yield Button("Exporter…", id="export", compact=True)
+                    yield Button("Vérifier", id="verify", compact=True)
+        with Horizontal(id="progress-row"):
+            yield Label("", id="stage")
+            yield ProgressBar(total=1.0, id="progress", show_eta=False)
+        with TabbedContent(id="details", initial="tab-table"):
+            with TabPane("Tirage", id="tab-table"):
+                yield DrawTable(id="draw-table")
+            with TabPane("Éligibilité et lecture de l'archive", id="tab-funnel"):
+                yield FunnelPanel(id="funnel-panel")
+            with TabPane("Contrôle du tirage", id="tab-check"):
+                yield CheckPanel(id="check-panel")
+        with Horizontal(id="status-bar"):
+            yield Static("", id="draw-footer", markup=False)
+            yield Button("Quitter", id="quit", compact=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#progress-row").display = False
+        self.reload_history()
+
+    # -- reading the form ----------------------------------------------------------------------
+
+    def form_finess(self) -> str:
+        return self.query_one(EstablishmentBar).finess()
+
+    def form_settings(self) -> Any:
+        """The app's settings with what the screen shows (not saved: "Paramétrage" saves)."""
+        return self.query_one(EstablishmentBar).applied_to(self.lotas_app.settings)
+
+    def apply_settings(self, settings: Any) -> None:
+        """Show new settings (after "Paramétrage" saved them)."""
+        self.query_one(EstablishmentBar).show_settings(settings)
+        self.reload_history()
+
+    def on_finess_changed(self, message: FinessChanged) -> None:
+        self.reload_history()
+
+    # -- history and the shown draw ------------------------------------------------------------
+
+    def reload_history(self, select_id: Any = None) -> None:
+        """List the draws of the FINESS shown, newest first, and show the selected one."""
+        settings = self.lotas_app.settings
+        finess = self.form_finess()
+        from lotas_core.errors import LotasError
+
+        try:
+            records = (
+                self.lotas_app.backend.list_draws(settings, finess, settings.campaign)
+                if len(finess) == 9 else []
+            )
+        except LotasError as exc:  # e.g. an unreadable history database
+            self.lotas_app.show_error(exc)
+            records = []
+        history = self.query_one("#history", OptionList)
+        self._records = {str(record.draw_id): record for record in records}
+        history.set_options(
+            Option(self.lotas_app.entry_label(record), id=str(record.draw_id))
+            for record in records
+        )
+        if not records:
+            self.show_draw(None)
+            return
+        wanted = str(select_id) if select_id is not None else None
+        if wanted is None and self.current is not None:
+            wanted = str(self.current.draw_id)
+        index = history.get_option_index(wanted) if wanted in self._records else 0
+        history.highlighted = index
+        self.show_draw(records[index])
+
+    @on(OptionList.OptionHighlighted, "#history")
+    def _history_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        record = self._records.get(str(event.option.id))
+        if record is not None and record is not self.current:
+            self.show_draw(record)
+
+    def show_draw(self, record: Any) -> None:
+        """Fill the table, the footer and the detail panels with one draw (or clear them)."""
+        self.current = record
+        self.query_one("#draw-table", DrawTable).show(record)
+        footer = "" if record is None else footer_text(*sizes_of(record.sizes))
+        self.query_one("#draw-footer", Static).update(footer)
+        self.query_one("#funnel-panel", FunnelPanel).show(record)
+        label = "" if record is None else self.lotas_app.entry_label(record)
+        self.query_one("#check-panel", CheckPanel).show(record, label)
+
+    def _require_draw(self) -> Any:
+        if self.current is None:
+            self.notify("Aucun tirage sélectionné : faites d'abord un tirage au sort.",
+                        severity="warning")
+        return self.current
+
+    # -- the draw ------------------------------------------------------------------------------
+
+    def _worker_busy(self, group: str) -> bool:
+        return any(w.group == group and not w.is_finished for w in self.app.workers)
+
+    def action_new_draw(self) -> None:
+        if self._worker_busy("draw"):
+            self.notify("Un tirage au sort est déjà en cours.", severity="warning")
+            return
+        settings = self.form_settings()
+        finess = self.form_finess()
+        from lotas_core.settings import validate_finess
+
+        if not finess:
+            self.lotas_app.show_error_text(
+                "Indiquez le FINESS de l'établissement (9 caractères : 2 chiffres ou 2A/2B, puis "
+                "7 chiffres) dans « Identification établissement »."
+            )
+            return
+        try:
+            finess = validate_finess(finess)
+        except ValueError as exc:
+            self.lotas_app.show_error_text(f"{exc} (reçu : « {finess} »).")
+            return
+        self._set_busy("Lecture de l'archive…", 0.0)
+        self.run_draw(settings, settings.archive_folder, finess, self.lotas_app.draw_seed)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
+    def run_draw(self, settings: Any, folder: Path, finess: str, seed: bytes | None) -> None:
+        def progress(stage: str, fraction: float) -> None:
+            self.post_message(ReadProgress(stage, fraction))
+
+        record, selection = self.lotas_app.backend.make_draw(
+            settings, folder=folder, finess=finess, seed=seed, progress=progress
+        )
+        self.post_message(DrawDone(record, selection))
+
+    def on_read_progress(self, message: ReadProgress) -> None:
+        self._set_busy(message.stage, message.fraction)
+
+    def on_draw_done(self, message: DrawDone) -> None:
+        self._set_idle()
+        self.lotas_app.settings = self.form_settings()
+        self.reload_history(select_id=message.record.draw_id)
+        self.query_one("#details", TabbedContent).active = "tab-table"
+        main, reserve = sizes_of(message.record.sizes)
+        if main + reserve < 110:
+            self.notify(
+                f"Seulement {main + reserve} patients éligibles : tous sont tirés au sort.",
+                severity="warning",
+            )
+        if self.lotas_app.settings.ui.copy_after_draw:
+            self.copy_draw(message.record)
+
+    def _set_busy(self, stage: str, fraction: float | None) -> None:
+        """Show the progress row; ``fraction`` None gives an indeterminate bar."""
+        self.query_one("#progress-row").display = True
+        self.query_one("#stage", Label).update(stage)
+        bar = self.query_one("#progress", ProgressBar)
+        if fraction is None:
+            bar.update(total=None)
+        else:
+            bar.update(total=1.0, progress=max(0.0, fraction))
+
+    def _set_idle(self) -> None:
+        self.query_one("#progress-row").display = False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Hide the progress bar when a draw ends, however it ends; the app shows errors."""
+        self.lotas_app.handle_worker_state(event)
+        if event.worker.group == "verify" and event.state == WorkerState.ERROR:
+            self.query_one("#check-panel", CheckPanel).show_result(
+                False, "La vérification n'a pas abouti (voir le message d'erreur)."
+            )
+        if event.worker.group in BUSY_GROUPS and event.state in (
+            WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS
+        ):
+            still_busy = any(
+                worker is not event.worker and worker.group in BUSY_GROUPS
+                and not worker.is_finished
+                for worker in self.app.workers
+            )
+            if not still_busy:
+                self._set_idle()
+
+    # -- clipboard and exports -----------------------------------------------------------------
+
+    def action_copy(self) -> None:
+        record = self._require_draw()
+        if record is not None:
+            self.copy_draw(record)
+
+    def copy_draw(self, record: Any) -> None:
+        """Put the draw on the clipboard as TSV (``lotas export --format tsv``)."""
+        self.app.copy_to_clipboard(self.lotas_app.backend.to_tsv(record))
+        self.notify(CLIPBOARD_NOTICE, title=f"{len(record.rows)} lignes copiées", timeout=8)
+
+    def action_export(self) -> None:
+        record = self._require_draw()
+        if record is None:
+            return
+        stem = f"lotas-{record.draw_id}"
+
+        def done(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                self.run_export(record, choice)
+
+        self.app.push_screen(ExportDialog(self.lotas_app.export_folder(), stem), done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def run_export(self, record: Any, choice: ExportChoice) -> None:
+        path = self.lotas_app.backend.export(record, choice.fmt, choice.path)
+        self.app.call_from_thread(self.notify, f"Tirage exporté vers {path}.",
+                                  title="Export terminé", markup=False)
+
+    # -- verification --------------------------------------------------------------------------
+
+    def action_verify(self) -> None:
+        record = self._require_draw()
+        if record is None:
+            return
+        self.query_one("#details", TabbedContent).active = "tab-check"
+        self.query_one("#check-panel", CheckPanel).show_result(None, "Vérification en cours…")
+        self._set_busy("Vérification : relecture de l'archive et nouveau tirage…", None)
+        self.run_verify(self.form_settings(), record.draw_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="verify")
+    def run_verify(self, settings: Any, draw_id: Any) -> None:
+        ok, text = self.lotas_app.backend.verify(settings, draw_id)
+        self.post_message(VerifyDone(draw_id, ok, text))
+
+    def on_verify_done(self, message: VerifyDone) -> None:
+        self.query_one("#check-panel", CheckPanel).show_result(message.ok, message.text)
+        self.notify(message.text, severity="information" if message.ok else "error",
+                    markup=False)
+
+    # -- transmission --------------------------------------------------------------------------
+
+    def action_transmit(self) -> None:
+        if self._worker_busy("transmit"):
+            self.notify("Une transmission est déjà en cours.", severity="warning")
+            return
+        record = self._require_draw()
+        if record is None:
+            return
+        settings = self.lotas_app.settings
+        name = settings.transport.name
+        question = (
+            f"Transmettre vers QUALHAS le tirage au sort {self.lotas_app.entry_label(record)} "
+            f"({len(record.rows)} patients, sans les IPP) par « {name} » ?"
+        )
+
+        def done(answer: bool | None) -> None:
+            if answer:
+                self._set_busy(f"Transmission vers QUALHAS en cours ({name})…", None)
+                self.run_transmit(settings, record.draw_id, name)
+
+        self.app.push_screen(ConfirmDialog("Transmettre vers QUALHAS", question), done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="transmit")
+    def run_transmit(self, settings: Any, draw_id: Any, name: str) -> None:
+        receipt = self.lotas_app.backend.transmit(
+            settings, draw_id, name, credentials=self.lotas_app.credentials_for(name)
+        )
+        self.post_message(TransmitDone(draw_id, receipt))
+
+    def on_transmit_done(self, message: TransmitDone) -> None:
+        receipt = message.receipt
+        text = (
+            "Le tirage au sort a été transmis à QUALHAS.\n\n"
+            f"Accusé de réception : {receipt.receipt}\n"
+            f"SHA-256 : {receipt.sha256}\n"
+            f"Transport : {receipt.transport}"
+        )
+        if getattr(receipt, "duplicate", False):
+            text += "\n\nCe tirage avait déjà été reçu : voici l'accusé de réception d'origine."
+        self.reload_history(select_id=message.draw_id)
+        self.app.push_screen(MessageDialog("Transmission réussie", text))
+
+    # -- other actions -------------------------------------------------------------------------
+
+    def action_next_tab(self) -> None:
+        tabs = self.query_one("#details", TabbedContent)
+        tabs.active = TABS[(TABS.index(tabs.active) + 1) % len(TABS)]
+
+    def action_pick_folder(self) -> None:
+        bar = self.query_one(EstablishmentBar)
+        start = Path(bar.folder_text() or "~").expanduser()
+
+        def done(path: Path | None) -> None:
+            if path is not None:
+                bar.choose_folder(path)
+
+        self.app.push_screen(FolderPicker(start), done)
+
+    def action_settings(self) -> None:
+        self.lotas_app.settings = self.form_settings()
+        self.lotas_app.open_settings()
+
+    def action_focus_table(self) -> None:
+        """Leave a text field (where letters are typed, not actions) for the table."""
+        self.query_one("#details", TabbedContent).active = "tab-table"
+        self.query_one("#draw-table", DrawTable).focus()
+
+    def action_quit_app(self) -> None:
+        self.app.exit(0)
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        actions = {
+            "open-settings": self.action_settings,
+            "pick-folder": self.action_pick_folder,
+            "new-draw": self.action_new_draw,
+            "transmit": self.action_transmit,
+            "copy": self.action_copy,
+            "export": self.action_export,
+            "verify": self.action_verify,
+            "verify-check": self.action_verify,
+            "quit": self.action_quit_app,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            event.stop()
+            action()

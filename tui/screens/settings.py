@@ -1,0 +1,295 @@
+"""The "Paramétrage" window: the establishment, the manual's "Paramétrage ePop" tab, and one tab
+per third-party transport with a form generated from its options model.
+
+Saving validates everything first (FINESS, ports 1-65535, each transport's options model) and
+shows a French sentence for what is wrong; passwords stay in memory for this session.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lotas_tui.messages import ConnectionTested, ProxyImported
+from lotas_tui.transport_fields import DIRECT, EPOP
+from lotas_tui.widgets.epop_form import EpopForm
+from lotas_tui.widgets.options_form import OptionsForm
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from lotas_tui.app import LotasApp
+
+SHIPPED = (DIRECT, EPOP)
+
+
+class SettingsScreen(Screen[bool]):
+    """Dismisses with ``True`` when the settings were saved."""
+
+    AUTO_FOCUS = "#settings-tabs ContentTabs"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Enregistrer"),
+        Binding("ctrl+t", "test", "Tester"),
+        Binding("ctrl+g", "default_port", "Port par défaut"),
+        Binding("ctrl+r", "import_proxy", "Importer le proxy"),
+        Binding("escape", "close", "Fermer"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="settings")
+        self._third_party: dict[str, type] = {}
+
+    @property
+    def lotas_app(self) -> LotasApp:
+        return self.app  # type: ignore[return-value]
+
+    def _models(self) -> dict[str, Any]:
+        try:
+            transports = self.lotas_app.backend.transports()
+        except Exception:  # a broken plugin must not close the settings screen
+            transports = {}
+        return {name: getattr(cls, "options_model", None) for name, cls in transports.items()}
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        settings = self.lotas_app.settings
+        models = self._models()
+        try:
+            transports = self.lotas_app.backend.transports()
+        except Exception:
+            transports = {}
+        self._third_party = {n: c for n, c in transports.items() if n not in SHIPPED}
+        secrets = self.lotas_app.session_secrets.get(DIRECT, {})
+        yield Static("Paramétrage", id="settings-title", markup=False)
+        with TabbedContent(id="settings-tabs", initial="tab-epop"):
+            with TabPane("Établissement", id="tab-establishment"):
+                with VerticalScroll():
+                    with Horizontal(classes="line"):
+                        yield Label("FINESS :", classes="field-label")
+                        yield Input(settings.finess or "", id="set-finess", max_length=9,
+                                    compact=True, placeholder="000000001")
+                    with RadioSet(id="set-financing", compact=True):
+                        yield RadioButton("DGF", value=settings.financing != "OQN",
+                                          id="set-dgf", compact=True)
+                        yield RadioButton("OQN", value=settings.financing == "OQN",
+                                          id="set-oqn", compact=True)
+                    yield Checkbox(
+                        "Copier le tirage dans le presse-papier dès qu'il est fait",
+                        settings.ui.copy_after_draw, id="set-copy-after-draw", compact=True,
+                    )
+                    yield Static(self._where_text(), id="config-where", markup=False)
+            with TabPane("Paramétrage ePop", id="tab-epop"):
+                yield EpopForm(settings, models, secrets, id="epop")
+            for name, cls in self._third_party.items():
+                title = getattr(cls, "title_fr", name)
+                with TabPane(str(title), id=f"tab-tp-{name}"):
+                    with VerticalScroll():
+                        if models.get(name) is not None:
+                            yield OptionsForm(models[name], settings.transport_options(name),
+                                              id=f"form-{name}")
+                        yield Checkbox("Transmettre avec ce transport",
+                                       settings.transport.name == name, id=f"use-{name}",
+                                       compact=True, classes="use-transport")
+                        yield Button("Tester", id=f"test-tp-{name}", compact=True,
+                                     classes="test-button")
+                        yield Static("", id=f"test-result-{name}", markup=False,
+                                     classes="test-result")
+        yield Static("", id="settings-error", markup=False)
+        with Horizontal(id="settings-buttons"):
+            yield Checkbox("Mémoriser les mots de passe dans le trousseau du système",
+                           False, id="remember", compact=True)
+            yield Button("Enregistrer", id="save", variant="primary", compact=True)
+            yield Button("Fermer", id="close", compact=True)
+        yield Footer(compact=True)
+
+    def _where_text(self) -> str:
+        app = self.lotas_app
+        path = app.config_file or "?"
+        state = "" if app.config_found else " (pas encore créé)"
+        return f"Fichier de paramètres : {path}{state}\nDonnées : {app.settings.data_dir}"
+
+    @on(Checkbox.Changed, ".use-transport")
+    def _use_transport_changed(self, event: Checkbox.Changed) -> None:
+        if event.value:  # only one third-party transport may be chosen
+            for box in self.query(".use-transport").results(Checkbox):
+                if box is not event.checkbox:
+                    box.value = False
+
+    # -- reading and validating the form -------------------------------------------------------
+
+    def _show_error(self, text: str) -> None:
+        self.query_one("#settings-error", Static).update(text)
+
+    def _test_target(self) -> str:
+        """The transport "Tester" checks: the third-party tab shown, else the manual's choice."""
+        active = self.query_one("#settings-tabs", TabbedContent).active
+        name = active.removeprefix("tab-tp-")
+        return name if name in self._third_party else self.query_one(EpopForm).mode()
+
+    def _show_test_result(self, ok: bool | None, text: str, transport: str = "") -> None:
+        if transport not in self._third_party:
+            self.query_one(EpopForm).show_result(ok, text)
+            return
+        result = self.query_one(f"#test-result-{transport}", Static)
+        result.set_class(ok is True, "form-ok")
+        result.set_class(ok is False, "form-error")
+        result.update(text)
+
+    def build_settings(self) -> tuple[Any, dict[str, dict[str, str]]]:
+        """New settings and session secrets from the form, or ``ValueError`` in French."""
+        from lotas_core.settings import validate_finess
+
+        settings = self.lotas_app.settings
+        models = self._models()
+        finess_text = self.query_one("#set-finess", Input).value.strip()
+        finess = None
+        if finess_text:
+            try:
+                finess = validate_finess(finess_text)
+            except ValueError as exc:
+                raise ValueError(f"{exc} (reçu : « {finess_text} »).") from None
+        options = {name: dict(values) for name, values in settings.transport.options.items()}
+        secrets = {name: dict(values) for name, values in self.lotas_app.session_secrets.items()}
+
+        name = self.query_one(EpopForm).read(options, secrets, models)
+        for tp_name in self._third_party:
+            forms = list(self.query(f"#form-{tp_name}").results(OptionsForm))
+            if forms:
+                form = forms[0]
+                values, tp_secrets = form.validated()
+                options[tp_name] = values
+                if tp_secrets:
+                    secrets[tp_name] = tp_secrets
+            if self.query_one(f"#use-{tp_name}", Checkbox).value:
+                name = tp_name
+        if name in SHIPPED:
+            self._check_model(models.get(name), options.get(name, {}), secrets.get(name))
+
+        transport = settings.transport.model_copy(update={"name": name, "options": options})
+        ui = settings.ui.model_copy(
+            update={"copy_after_draw": self.query_one("#set-copy-after-draw", Checkbox).value}
+        )
+        financing = "OQN" if self.query_one("#set-oqn", RadioButton).value else "DGF"
+        new = settings.model_copy(
+            update={"finess": finess, "financing": financing, "transport": transport, "ui": ui}
+        )
+        return new, secrets
+
+    @staticmethod
+    def _check_model(model: Any, options: dict[str, Any], secrets: dict[str, str] | None) -> None:
+        if model is None:
+            return
+        from pydantic import ValidationError
+
+        try:
+            model.model_validate({**options, **(secrets or {})})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ())) or "?"
+            raise ValueError(f"Paramètre « {where} » invalide : {first.get('msg')}.") from None
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        try:
+            settings, secrets = self.build_settings()
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
+        from lotas_core.settings import save_settings
+
+        path = save_settings(settings, self.lotas_app.config_file)
+        stored: list[str] = []
+        if self.query_one("#remember", Checkbox).value:
+            from lotas_tui.credentials import offer_to_keyring
+
+            for values in secrets.values():
+                stored += offer_to_keyring(values)
+        self.lotas_app.settings = settings
+        self.lotas_app.session_secrets = secrets
+        self.lotas_app.config_file = path
+        self.lotas_app.config_found = True
+        self._show_error("")
+        where = " ; mots de passe gardés dans le trousseau" if stored else ""
+        self.notify(f"Paramètres enregistrés dans {path} (sans les mots de passe{where}).",
+                    markup=False)
+        self.dismiss(True)
+
+    def action_close(self) -> None:
+        self.dismiss(False)
+
+    def action_test(self) -> None:
+        name = self._test_target()
+        try:
+            settings, secrets = self.build_settings()
+        except ValueError as exc:
+            self._show_test_result(False, str(exc), name)
+            return
+        self._show_test_result(None, "Test de connexion en cours…", name)
+        from lotas_tui.credentials import session_credentials
+
+        self.run_test(settings, name, session_credentials(secrets.get(name)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="test-connection")
+    def run_test(self, settings: Any, name: str, credentials: Any) -> None:
+        from lotas_core.errors import LotasError
+
+        try:
+            text = self.lotas_app.backend.test_connection(settings, name, credentials)
+        except LotasError as exc:
+            self.post_message(ConnectionTested(False, exc.message_fr, name))
+            return
+        self.post_message(ConnectionTested(True, text, name))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "test-connection" and event.state == WorkerState.ERROR:
+            self._show_test_result(False, "Le test n'a pas abouti.", self._test_target())
+        self.lotas_app.handle_worker_state(event)
+
+    def on_connection_tested(self, message: ConnectionTested) -> None:
+        self._show_test_result(message.ok, message.text, message.transport)
+
+    def action_import_proxy(self) -> None:
+        self.run_import_proxy()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="import-proxy")
+    def run_import_proxy(self) -> None:
+        host, port = self.lotas_app.backend.import_proxy()
+        self.post_message(ProxyImported(host, port))
+
+    def on_proxy_imported(self, message: ProxyImported) -> None:
+        self.query_one(EpopForm).proxy_imported(message.host, message.port)
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        button = event.button.id or ""
+        event.stop()
+        if button == "save":
+            self.action_save()
+        elif button == "close":
+            self.action_close()
+        elif button in ("test-direct", "test-epop") or button.startswith("test-tp-"):
+            self.action_test()
+        elif button == "import-proxy":
+            self.action_import_proxy()
+        elif button == "epop-default":
+            self.action_default_port()
+
+    def action_default_port(self) -> None:
+        self.query_one(EpopForm).default_port()

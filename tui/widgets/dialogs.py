@@ -1,0 +1,201 @@
+"""Modal dialogs: yes/no, message, export choice and folder picker (frogmouth's dialogs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DirectoryTree, Input, Label, RadioButton, RadioSet, Static
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Ask a yes/no question; dismisses with ``True`` for "Oui"."""
+
+    BINDINGS = [
+        Binding("o", "answer(True)", "Oui"),
+        Binding("n,escape", "answer(False)", "Non"),
+    ]
+
+    def __init__(self, title: str, question: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self._title = title
+        self._question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = self._title
+            yield Static(self._question, classes="dialog-text", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Oui", id="yes", variant="primary")
+                yield Button("Non", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class MessageDialog(ModalScreen[bool]):
+    """Show a message (an error, a receipt) until "OK"."""
+
+    BINDINGS = [Binding("escape,enter", "close", "OK")]
+
+    def __init__(self, title: str, text: str, *, error: bool = False) -> None:
+        super().__init__(classes="dialog-screen")
+        self._title = title
+        self._text = text
+        self._error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog -error" if self._error else "dialog") as box:
+            box.border_title = self._title
+            yield Static(self._text, id="dialog-message", classes="dialog-text", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("OK", id="ok", variant="error" if self._error else "primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(True)
+
+    def action_close(self) -> None:
+        self.dismiss(True)
+
+
+#: Export formats offered by the screen: format key -> (French label, file suffix).
+EXPORT_FORMATS: dict[str, tuple[str, str]] = {
+    "csv": ("CSV", ".csv"),
+    "xlsx": ("Classeur Excel (XLSX)", ".xlsx"),
+    "html": ("Rapport HTML", ".html"),
+}
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    """The format and the file the user chose."""
+
+    fmt: str
+    path: Path
+
+
+class ExportDialog(ModalScreen[ExportChoice | None]):
+    """Choose an export format and a file; the path follows the format's suffix."""
+
+    AUTO_FOCUS = "#export-path"
+    BINDINGS = [Binding("escape", "cancel", "Annuler")]
+
+    def __init__(self, folder: Path, stem: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self._folder = folder
+        self._stem = stem
+
+    def _path_for(self, fmt: str) -> str:
+        return str(self._folder / f"{self._stem}{EXPORT_FORMATS[fmt][1]}")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = "Exporter le tirage au sort"
+            yield Label("Format :")
+            with RadioSet(id="export-format", compact=True):
+                for index, (fmt, (label, _)) in enumerate(EXPORT_FORMATS.items()):
+                    yield RadioButton(label, value=index == 0, name=fmt, compact=True)
+            yield Label("Fichier :")
+            yield Input(self._path_for("csv"), id="export-path", compact=True)
+            yield Static("", id="export-error", classes="form-error", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Exporter", id="export", variant="primary")
+                yield Button("Annuler", id="cancel")
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        fmt = event.pressed.name or "csv"
+        field = self.query_one("#export-path", Input)
+        current = Path(field.value.strip() or self._path_for(fmt))
+        field.value = str(current.with_suffix(EXPORT_FORMATS[fmt][1]))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._export()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "cancel":
+            self.dismiss(None)
+            return
+        self._export()
+
+    def _export(self) -> None:
+        pressed = self.query_one("#export-format", RadioSet).pressed_button
+        fmt = (pressed.name if pressed else None) or "csv"
+        text = self.query_one("#export-path", Input).value.strip()
+        if not text:
+            self.query_one("#export-error", Static).update("Indiquez le fichier à écrire.")
+            return
+        path = Path(text).expanduser()
+        if not path.parent.is_dir():
+            self.query_one("#export-error", Static).update(
+                f"Le dossier {path.parent} n'existe pas : choisissez un dossier existant."
+            )
+            return
+        self.dismiss(ExportChoice(fmt, path))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FolderTree(DirectoryTree):
+    """A directory tree that shows folders only."""
+
+    def filter_paths(self, paths):  # type: ignore[no-untyped-def]
+        return [path for path in paths if path.is_dir() and not path.name.startswith(".")]
+
+
+class FolderPicker(ModalScreen[Path | None]):
+    """Pick the PIVOINE archive folder with Textual's ``DirectoryTree``."""
+
+    BINDINGS = [Binding("escape", "cancel", "Annuler")]
+
+    def __init__(self, start: Path) -> None:
+        super().__init__(classes="dialog-screen")
+        self._start = start if start.is_dir() else Path.home()
+        self._chosen = self._start
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog -tall") as box:
+            box.border_title = "Choisir le dossier des archives PIVOINE"
+            yield FolderTree(self._start, id="folder-tree")
+            yield Static(str(self._chosen), id="folder-chosen", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Choisir", id="choose", variant="primary")
+                yield Button("Dossier parent", id="up")
+                yield Button("Annuler", id="cancel")
+
+    def on_directory_tree_directory_selected(self, event: DirectoryTree.DirectorySelected) -> None:
+        self._chosen = event.path
+        self.query_one("#folder-chosen", Static).update(str(event.path))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "choose":
+            self.dismiss(self._chosen)
+        elif event.button.id == "up":
+            tree = self.query_one(FolderTree)
+            parent = Path(tree.path).parent
+            tree.path = parent
+            self._chosen = parent
+            self.query_one("#folder-chosen", Static).update(str(parent))
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,81 @@
+"""What the original did not show: the eligibility funnel, the parse report, seed and digest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lotas_tui.formatting import funnel_lines, parse_report_lines
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Button, Static
+
+NO_DRAW = "Aucun tirage sélectionné."
+
+
+class FunnelPanel(VerticalScroll):
+    """Counts and bars per exclusion reason, then how the archive was read."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(NO_DRAW, id="funnel", markup=False)
+        yield Static("", id="parse-report", markup=False)
+
+    def show(self, record: Any) -> None:
+        funnel = self.query_one("#funnel", Static)
+        report = self.query_one("#parse-report", Static)
+        if record is None:
+            funnel.update(NO_DRAW)
+            report.update("")
+            return
+        funnel.update(
+            "Entonnoir d'éligibilité (patients)\n\n" + "\n".join(funnel_lines(record.funnel))
+        )
+        report.update(
+            f"\nLecture de l'archive {record.archive_name}\n\n"
+            + "\n".join(parse_report_lines(record.parse_report))
+        )
+
+
+def draw_info(record: Any, label: str) -> str:
+    """The draw's identity: archive, algorithm, seed, population digest, transmissions."""
+    lines = [
+        f"Tirage n° {record.draw_id} - {label}",
+        f"Campagne : {record.campaign_id}   Financement : {record.financing}",
+        f"Archive : {record.archive_name}",
+        f"SHA-256 de l'archive : {record.archive_sha256}",
+        f"Algorithme : {record.algorithm}",
+        f"Graine : {record.seed}",
+        f"Empreinte de la population : {record.population_digest}",
+    ]
+    notice = getattr(record, "notice", "")
+    if notice:
+        lines.append(f"Remarque : {notice}")
+    transmissions = list(getattr(record, "transmissions", None) or [])
+    for item in transmissions:
+        receipt = item.get("receipt", item)
+        if isinstance(receipt, dict):
+            receipt = receipt.get("receipt", "?")
+        lines.append(f"Transmis ({item.get('transport', '?')}) : accusé {receipt}")
+    if not transmissions:
+        lines.append("Pas encore transmis à QUALHAS.")
+    return "\n".join(lines)
+
+
+class CheckPanel(VerticalScroll):
+    """Seed and digest of the draw, and the "Vérifier" action with its result."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(NO_DRAW, id="draw-info", markup=False)
+        yield Button("Vérifier", id="verify-check", compact=True)
+        yield Static("", id="verify-result", markup=False)
+
+    def show(self, record: Any, label: str) -> None:
+        info = self.query_one("#draw-info", Static)
+        info.update(NO_DRAW if record is None else draw_info(record, label))
+        self.show_result(None, "")
+
+    def show_result(self, ok: bool | None, text: str) -> None:
+        result = self.query_one("#verify-result", Static)
+        result.set_class(ok is True, "-ok")
+        result.set_class(ok is False, "-bad")
+        prefix = "" if ok is None else "✔ " if ok else "✘ "
+        result.update(prefix + text)

@@ -1,0 +1,63 @@
+"""The LOTAS table of one draw: the manual's columns, DATACTE as DD/MM/YYYY.
+
+When the terminal is narrow (100 columns), LISTEDA gives way so that DATACTE stays visible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lotas_tui.formatting import cell_text
+from textual.widgets import DataTable
+
+#: The columns of the LOTAS table, in the manual's order (``lotas_core.campaign.DRAW_COLUMNS``).
+TABLE_COLUMNS = (
+    "NUMTAS", "TYPECH", "IPP", "SEXE", "AGE", "MODENT", "MODSORT", "DEST", "PROV", "LISTEDA",
+    "DATACTE",
+)
+
+
+def draw_cells(record: Any) -> list[list[str]]:
+    """The table's text, row by row (an empty list for no draw)."""
+    rows = record.rows if record is not None else []
+    return [[cell_text(column, row.get(column)) for column in TABLE_COLUMNS] for row in rows]
+
+
+class DrawTable(DataTable):
+    """The drawn patients, rank 1 first."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(zebra_stripes=True, cursor_type="row", **kwargs)
+        self._cells: list[list[str]] = []
+        self._listeda_width: int | None = None
+
+    def on_mount(self) -> None:
+        self.show(None)
+
+    def _listeda_fit(self, cells: list[list[str]]) -> int:
+        widths = [
+            max([len(name)] + [len(row[index]) for row in cells])
+            for index, name in enumerate(TABLE_COLUMNS)
+        ]
+        listeda = TABLE_COLUMNS.index("LISTEDA")
+        padding = 2 * self.cell_padding * len(TABLE_COLUMNS)
+        others = sum(widths) - widths[listeda] + padding
+        available = max(self.app.size.width, 40) - others - 2  # the 1-cell scrollbar
+        return max(len("LISTEDA"), min(widths[listeda], available))
+
+    def show(self, record: Any) -> None:
+        """Replace the rows with those of ``record`` (``None`` empties the table)."""
+        self._cells = draw_cells(record)
+        self._fill()
+
+    def _fill(self) -> None:
+        self._listeda_width = self._listeda_fit(self._cells)
+        self.clear(columns=True)
+        for column in TABLE_COLUMNS:
+            width = self._listeda_width if column == "LISTEDA" else None
+            self.add_column(column, key=column, width=width)
+        self.add_rows(self._cells)
+
+    def on_resize(self) -> None:
+        if self._listeda_fit(self._cells) != self._listeda_width:
+            self._fill()

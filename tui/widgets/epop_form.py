@@ -1,0 +1,206 @@
+"""The manual's "Paramétrage ePop" tab: "Connexion directe" or "Utiliser un serveur epop".
+
+Words and enabling rules are the manual's (docs: ``screens.md``); the form's values are mapped
+onto the transports' options models by ``lotas_tui.transport_fields``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lotas_tui.formatting import parse_port
+from lotas_tui.transport_fields import (
+    DIRECT,
+    DIRECT_FIELDS,
+    DIRECT_PASSWORD_KEY,
+    EPMSI_PASSWORD_KEY,
+    EPOP,
+    EPOP_DEFAULT_PORT,
+    EPOP_FIELDS,
+    read_form_values,
+    write_form_values,
+)
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+class EpopForm(VerticalScroll):
+    """The two forms of the manual, one shown at a time, and the "Tester" result."""
+
+    def __init__(self, settings: Any, models: dict[str, Any], secrets: dict[str, str],
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._settings = settings
+        self._direct = read_form_values(DIRECT_FIELDS, models.get(DIRECT),
+                                        settings.transport_options(DIRECT))
+        self._epop = read_form_values(EPOP_FIELDS, models.get(EPOP),
+                                      settings.transport_options(EPOP))
+        self._secrets = secrets
+        mode = settings.transport_options(DIRECT).get("proxy_mode")
+        self._proxy_hint = "proxy du système" if mode == "system" else ""
+
+    def compose(self) -> ComposeResult:
+        settings, direct, epop, secrets = self._settings, self._direct, self._epop, self._secrets
+        with RadioSet(id="mode", compact=True):
+            yield RadioButton("Connexion directe", id="mode-direct", compact=True,
+                              value=settings.transport.name != EPOP)
+            yield RadioButton("Utiliser un serveur epop", id="mode-epop",
+                              compact=True, value=settings.transport.name == EPOP)
+        with Vertical(id="direct-form", classes="transport-form"):
+            yield Checkbox("Utiliser un proxy pour se connecter à ePMSI",
+                           bool(direct.get("use_proxy")), id="use-proxy",
+                           compact=True)
+            with Vertical(id="proxy-fields", classes="indent"):
+                with Horizontal(classes="line"):
+                    yield Label("Nom du proxy :", classes="field-label")
+                    yield Input(_text(direct.get("proxy_host")), id="proxy-host",
+                                compact=True, placeholder=self._proxy_hint)
+                    yield Label("N° du port à utiliser :", classes="field-label")
+                    yield Input(_text(direct.get("proxy_port")), id="proxy-port",
+                                compact=True, max_length=6)
+                yield Button("Importer les paramètres de proxy", id="import-proxy",
+                             compact=True)
+                yield Checkbox("Utiliser une authentification par mot de passe",
+                               bool(direct.get("use_auth")), id="use-auth",
+                               compact=True)
+                with Horizontal(classes="line indent", id="auth-fields"):
+                    yield Label("Utilisateur :", classes="field-label")
+                    yield Input(_text(direct.get("proxy_user")), id="proxy-user",
+                                compact=True)
+                    yield Label("Mot de passe :", classes="field-label")
+                    yield Input(secrets.get(DIRECT_PASSWORD_KEY, ""),
+                                id="proxy-password", password=True, compact=True)
+            with Vertical(id="epmsi-account", classes="subbox") as box:
+                box.border_title = "Compte e-PMSI (propre à lotas)"
+                with Horizontal(classes="line"):
+                    yield Label("Adresse du service :", classes="field-label")
+                    yield Input(_text(direct.get("base_url")), id="base-url",
+                                compact=True)
+                with Horizontal(classes="line"):
+                    yield Label("Identifiant e-PMSI :", classes="field-label")
+                    yield Input(_text(direct.get("epmsi_user")), id="epmsi-user",
+                                compact=True)
+                    yield Label("Mot de passe :", classes="field-label")
+                    yield Input(secrets.get(EPMSI_PASSWORD_KEY, ""),
+                                id="epmsi-password", password=True, compact=True)
+            yield Button("Tester", id="test-direct", compact=True,
+                         classes="test-button")
+        with Vertical(id="epop-form", classes="transport-form"):
+            with Horizontal(classes="line"):
+                yield Label("Adresse IP du serveur :", classes="field-label")
+                yield Input(_text(epop.get("host")), id="epop-host", compact=True)
+                yield Label("N° du port à utiliser :", classes="field-label")
+                yield Input(_text(epop.get("port") or EPOP_DEFAULT_PORT),
+                            id="epop-port", compact=True, max_length=6)
+                yield Button("Défaut", id="epop-default", compact=True)
+            yield Checkbox("Crypter la transmission vers le serveur e-POP",
+                           bool(epop.get("encrypt")), id="epop-encrypt",
+                           compact=True)
+            yield Button("Tester", id="test-epop", compact=True,
+                         classes="test-button")
+        yield Static("", id="test-result", markup=False)
+
+    def on_mount(self) -> None:
+        self._refresh_enabled()
+
+    # -- enabling, as the manual says ----------------------------------------------------------
+
+    def mode(self) -> str:
+        """The chosen transport: ``transport_epop`` or ``transport_direct``."""
+        return EPOP if self.query_one("#mode-epop", RadioButton).value else DIRECT
+
+    def _refresh_enabled(self) -> None:
+        epop = self.mode() == EPOP
+        self.query_one("#direct-form").display = not epop
+        self.query_one("#epop-form").display = epop
+        use_proxy = self.query_one("#use-proxy", Checkbox).value
+        for widget_id in ("#proxy-host", "#proxy-port", "#import-proxy", "#use-auth"):
+            self.query_one(widget_id).disabled = not use_proxy
+        use_auth = use_proxy and self.query_one("#use-auth", Checkbox).value
+        for widget_id in ("#proxy-user", "#proxy-password"):
+            self.query_one(widget_id).disabled = not use_auth
+
+    @on(RadioSet.Changed, "#mode")
+    @on(Checkbox.Changed, "#use-proxy, #use-auth")
+    def _form_changed(self) -> None:
+        self._refresh_enabled()
+        self.show_result(None, "")
+
+    def show_result(self, ok: bool | None, text: str) -> None:
+        """The test result, in green, or the manual's error sentence, in red."""
+        result = self.query_one("#test-result", Static)
+        result.set_class(ok is True, "form-ok")
+        result.set_class(ok is False, "form-error")
+        result.update(text)
+
+    def default_port(self) -> None:
+        """The manual's "Défaut": put the e-POP port 3358 back."""
+        self.query_one("#epop-port", Input).value = str(EPOP_DEFAULT_PORT)
+
+    def proxy_imported(self, host: str, port: int | None) -> None:
+        """Fill the proxy fields from "Importer les paramètres de proxy"."""
+        if not host:
+            self.show_result(False, "Aucun proxy n'est défini sur cet ordinateur.")
+            return
+        self.query_one("#proxy-host", Input).value = host
+        if port:
+            self.query_one("#proxy-port", Input).value = str(port)
+        self.show_result(True, f"Proxy importé : {host}:{port or ''}")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def read(self, options: dict[str, dict[str, Any]], secrets: dict[str, dict[str, str]],
+             models: dict[str, Any]) -> str:
+        """Write the form into ``options`` and ``secrets``; the chosen transport's name.
+
+        Raises ``ValueError`` with a French sentence (bad port, missing proxy or server).
+        """
+        use_proxy = self.query_one("#use-proxy", Checkbox).value
+        use_auth = use_proxy and self.query_one("#use-auth", Checkbox).value
+        previous_mode = options.get(DIRECT, {}).get("proxy_mode")
+        direct: dict[str, Any] = {
+            "use_proxy": use_proxy,
+            "use_auth": use_auth,
+            "base_url": self.query_one("#base-url", Input).value.strip() or None,
+            "epmsi_user": self.query_one("#epmsi-user", Input).value.strip(),
+        }
+        if direct["base_url"] is None:
+            del direct["base_url"]
+        host = self.query_one("#proxy-host", Input).value.strip()
+        port_text = self.query_one("#proxy-port", Input).value
+        if use_proxy and (host or port_text.strip() or previous_mode != "system"):
+            if not host:
+                raise ValueError("Indiquez le nom du proxy (ou décochez « Utiliser un proxy »).")
+            direct.update(use_proxy="manual", proxy_host=host, proxy_port=parse_port(port_text))
+        if use_auth:
+            direct["proxy_user"] = self.query_one("#proxy-user", Input).value.strip()
+        direct_secrets = secrets.setdefault(DIRECT, {})
+        password = self.query_one("#proxy-password", Input).value
+        if use_auth and password:
+            direct_secrets[DIRECT_PASSWORD_KEY] = password
+        epmsi_password = self.query_one("#epmsi-password", Input).value
+        if epmsi_password:
+            direct_secrets[EPMSI_PASSWORD_KEY] = epmsi_password
+        options[DIRECT] = write_form_values(
+            DIRECT_FIELDS, models.get(DIRECT), options.get(DIRECT, {}), direct
+        )
+
+        epop_port = parse_port(self.query_one("#epop-port", Input).value)
+        epop = {
+            "host": self.query_one("#epop-host", Input).value.strip(),
+            "port": epop_port,
+            "encrypt": self.query_one("#epop-encrypt", Checkbox).value,
+        }
+        if self.mode() == EPOP and not epop["host"]:
+            raise ValueError("Indiquez l'adresse IP du serveur e-POP.")
+        if epop["host"]:
+            options[EPOP] = write_form_values(
+                EPOP_FIELDS, models.get(EPOP), options.get(EPOP, {}), epop
+            )
+        return self.mode()

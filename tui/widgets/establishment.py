@@ -1,0 +1,103 @@
+"""The two boxes at the top of the LOTAS window: the establishment and the archive folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lotas_tui.formatting import display_path
+from lotas_tui.messages import FinessChanged
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet
+
+
+def default_folder(settings: Any) -> Path:
+    """The recommended archive folder of these settings."""
+    archives = settings.archives.model_copy(update={"use_default": True})
+    return settings.model_copy(update={"archives": archives}).archive_folder
+
+
+class EstablishmentBar(Horizontal):
+    """"Identification établissement" and "Emplacement des archives PIVOINE"."""
+
+    def __init__(self, settings: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._settings = settings
+
+    def compose(self) -> ComposeResult:
+        settings = self._settings
+        with Vertical(id="identification", classes="box") as box:
+            box.border_title = "Identification établissement"
+            with Horizontal(classes="line"):
+                yield Label("FINESS : ", classes="field-label")
+                yield Input(settings.finess or "", id="finess", max_length=9, compact=True,
+                            placeholder="000000001")
+            with RadioSet(id="financing", compact=True):
+                yield RadioButton("DGF", value=settings.financing != "OQN", id="fin-dgf",
+                                  compact=True)
+                yield RadioButton("OQN", value=settings.financing == "OQN", id="fin-oqn",
+                                  compact=True)
+        with Vertical(id="archives", classes="box") as box:
+            box.border_title = "Emplacement des archives PIVOINE"
+            yield Checkbox("Utiliser l'emplacement par défaut (recommandé)",
+                           settings.archives.use_default, id="use-default", compact=True)
+            with Horizontal(classes="line"):
+                yield Input(display_path(settings.archive_folder), id="archive-path",
+                            compact=True, disabled=settings.archives.use_default)
+                yield Button("…", id="pick-folder", compact=True,
+                             disabled=settings.archives.use_default)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def finess(self) -> str:
+        return self.query_one("#finess", Input).value.strip().upper()
+
+    def financing(self) -> str:
+        return "OQN" if self.query_one("#fin-oqn", RadioButton).value else "DGF"
+
+    def folder_text(self) -> str:
+        return self.query_one("#archive-path", Input).value.strip()
+
+    def applied_to(self, settings: Any) -> Any:
+        """``settings`` with what the boxes show (FINESS not checked here)."""
+        use_default = self.query_one("#use-default", Checkbox).value
+        archives = settings.archives.model_copy(update={"use_default": use_default})
+        if not use_default:
+            text = self.folder_text()
+            archives = archives.model_copy(
+                update={"path": Path(text).expanduser() if text else None}
+            )
+        return settings.model_copy(update={
+            "finess": self.finess() or None, "financing": self.financing(), "archives": archives
+        })
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def show_settings(self, settings: Any) -> None:
+        self._settings = settings
+        self.query_one("#finess", Input).value = settings.finess or ""
+        self.query_one("#fin-oqn", RadioButton).value = settings.financing == "OQN"
+        self.query_one("#fin-dgf", RadioButton).value = settings.financing != "OQN"
+        self.query_one("#use-default", Checkbox).value = settings.archives.use_default
+        self.query_one("#archive-path", Input).value = display_path(settings.archive_folder)
+
+    def choose_folder(self, path: Path) -> None:
+        """A folder picked in the dialog: the default box is unticked."""
+        self.query_one("#use-default", Checkbox).value = False
+        self.query_one("#archive-path", Input).value = display_path(path)
+
+    @on(Checkbox.Changed, "#use-default")
+    def _use_default_changed(self, event: Checkbox.Changed) -> None:
+        self.query_one("#archive-path", Input).disabled = event.value
+        self.query_one("#pick-folder", Button).disabled = event.value
+        if event.value:
+            path = display_path(default_folder(self._settings))
+            self.query_one("#archive-path", Input).value = path
+
+    @on(Input.Changed, "#finess")
+    def _finess_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if len(event.value.strip()) in (0, 9):
+            self.post_message(FinessChanged(event.value.strip().upper()))
