@@ -69,6 +69,9 @@ class Records:
     tables: dict[str, pd.DataFrame]
     report: ParseReport
     archive: ArchiveInfo
+    #: The reader's objects behind the tables (e.g. ``lotas_core.fixedwidth.FixedWidthTable``),
+    #: by table name: they give the variable parts of a few rows without materialising them all.
+    parsed: dict[str, Any] = field(default_factory=dict)
 
 
 class RecordSource(ABC):

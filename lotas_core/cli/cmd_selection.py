@@ -1,12 +1,191 @@
-"""Commands of this family (placeholders until built)."""
+"""``lotas demo-archive`` and ``lotas eligible``: from PIVOINE archives to eligible patients.
+
+``eligible`` is the command scripts and the benchmark time as a whole process, so it imports
+only what it needs (the record source imports pandas while the archive is inflated), and nothing
+of the UI or XLSX stacks.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-from lotas_core.cli.notyet import add_placeholder
+from lotas_core.cli.context import CommandContext
+from lotas_core.cli.output import emit
+from lotas_core.errors import UsageError
+
+if TYPE_CHECKING:
+    from lotas_core.pipeline import Selection
+
+#: ``lotas eligible --format csv`` header (spec section 7).
+CSV_HEADER = ("IPP", "SEXE", "AGE", "DATACTE", "LISTEDA", "MODENT", "PROV", "MODSORT", "DEST")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    add_placeholder(subparsers, "demo-archive", "demo-archive")
-    add_placeholder(subparsers, "eligible", "eligible")
+    demo = subparsers.add_parser(
+        "demo-archive",
+        help="écrit une archive PIVOINE synthétique (FINESS 000000001)",
+        description="Écrit dans DOSSIER une archive PIVOINE « in » synthétique de 2019 (RAA et "
+        "RPS inventés, FINESS 000000001) et affiche son chemin.",
+    )
+    demo.add_argument("folder", metavar="DOSSIER", type=Path)
+    demo.add_argument(
+        "--raa-lines", type=int, default=20000, metavar="N", help="nombre de lignes RAA (20000)"
+    )
+    demo.add_argument("--seed", type=int, default=1, metavar="S", help="graine du générateur (1)")
+    demo.set_defaults(func=run_demo_archive)
+
+    eligible = subparsers.add_parser(
+        "eligible",
+        help="liste les patients éligibles d'une archive PIVOINE",
+        description="Lit l'archive PIVOINE de l'établissement et écrit les patients éligibles ; "
+        "l'entonnoir de sélection est affiché sur la sortie d'erreur.",
+    )
+    eligible.add_argument("--archives", type=Path, default=None, metavar="DOSSIER",
+                          help="dossier des archives PIVOINE (par défaut : celui des paramètres)")
+    eligible.add_argument("--finess", default=None, metavar="F",
+                          help="FINESS de l'établissement (par défaut : celui des paramètres)")
+    eligible.add_argument("--format", choices=("csv", "json"), default="csv")
+    eligible.add_argument("--output", type=Path, default=None, metavar="FICHIER",
+                          help="fichier de sortie (par défaut : sortie standard)")
+    eligible.add_argument("--campaign", default=None, metavar="ID",
+                          help="campagne (par défaut : celle des paramètres)")
+    eligible.add_argument("--progress", action="store_true",
+                          help="affiche l'avancement même hors terminal")
+    eligible.set_defaults(func=run_eligible)
+
+
+def run_demo_archive(ctx: CommandContext, args: argparse.Namespace) -> int:
+    from lotas_core.demo import write_demo_archive
+
+    if args.raa_lines < 1:
+        raise UsageError(
+            f"--raa-lines doit être au moins 1 (reçu : {args.raa_lines}).",
+            f"--raa-lines must be >= 1, got {args.raa_lines}",
+        )
+    folder = Path(args.folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(
+            f"« {folder} » existe et n'est pas un dossier : choisissez un dossier.",
+            f"{folder} is not a directory",
+        )
+    path = write_demo_archive(folder, raa_lines=args.raa_lines, seed=args.seed)
+    print(path)
+    return 0
+
+
+def run_eligible(ctx: CommandContext, args: argparse.Namespace) -> int:
+    from lotas_core.pipeline import select
+
+    finess = ctx.finess(args.finess)
+    folder = ctx.archives(args.archives)
+    campaign_id = args.campaign or ctx.settings.campaign
+    progress = ProgressPrinter(sys.stderr) if (args.progress or _isatty(sys.stderr)) else None
+    try:
+        selection = select(ctx.lotas, campaign_id, folder, finess, progress=progress)
+    finally:
+        if progress:
+            progress.close()
+    for warning in selection.report.warnings:
+        print(f"lotas: attention : {warning}", file=sys.stderr)
+    if args.format == "json":
+        emit(json.dumps(selection_json(selection), ensure_ascii=False, indent=2) + "\n",
+             args.output)
+    else:
+        emit(selection_csv(selection), args.output)
+        print(funnel_line(selection.funnel), file=sys.stderr)
+        for line in report_lines(selection):
+            print(line, file=sys.stderr)
+    return 0
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def patient_records(selection: Selection, iso_dates: bool) -> list[dict[str, object]]:
+    """The eligible patients as plain dicts (DATACTE ISO or ``DD/MM/YYYY``)."""
+    return [dict(zip(CSV_HEADER, row, strict=True)) for row in _rows(selection, iso_dates)]
+
+
+def _rows(selection: Selection, iso_dates: bool) -> list[tuple[object, ...]]:
+    patients = selection.patients
+    columns = {name: patients[name].tolist() for name in CSV_HEADER}
+    columns["AGE"] = [int(age) for age in columns["AGE"]]
+    columns["DATACTE"] = [
+        act.isoformat() if iso_dates else f"{act.day:02d}/{act.month:02d}/{act.year:04d}"
+        for act in columns["DATACTE"]
+    ]
+    return list(zip(*(columns[name] for name in CSV_HEADER), strict=True))
+
+
+def selection_csv(selection: Selection) -> str:
+    """CSV with the spec's header, one row per eligible patient sorted by IPP."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(_rows(selection, iso_dates=False))
+    return buffer.getvalue()
+
+
+def selection_json(selection: Selection) -> dict[str, object]:
+    """``{"funnel", "parse_report", "patients"}`` with ISO dates."""
+    return {
+        "funnel": dict(selection.funnel),
+        "parse_report": selection.report.to_dict(),
+        "patients": patient_records(selection, iso_dates=True),
+    }
+
+
+def funnel_line(funnel: dict[str, int]) -> str:
+    return "entonnoir : " + " ".join(f"{key}={value}" for key, value in funnel.items())
+
+
+def report_lines(selection: Selection) -> list[str]:
+    """One line per file of the parse report: read, kept, skipped per reason."""
+    lines = [f"archive : {selection.archive.name}"]
+    for name, report in selection.report.files.items():
+        skipped = ", ".join(f"{why} {count}" for why, count in report.skipped.items())
+        lines.append(
+            f"lignes {name.upper()} : {report.lines_read} lues, {report.lines_kept} gardées"
+            + (f", rejetées : {skipped}" if skipped else "")
+        )
+    return lines
+
+
+class ProgressPrinter:
+    """``progress(stage, fraction)`` on a stream: one rewritten line on a terminal, else a line
+    per stage."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = _isatty(stream)
+        self.last: tuple[str, int] | None = None
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        percent = int(max(0.0, min(1.0, fraction)) * 100)
+        if self.last is not None:
+            same_stage = self.last[0] == stage
+            if same_stage and (not self.tty or percent - self.last[1] < 5) and percent != 100:
+                return
+            if same_stage and not self.tty:
+                return
+        self.last = (stage, percent)
+        if self.tty:
+            self.stream.write(f"\r\x1b[K{stage} : {percent} %")
+        else:
+            self.stream.write(f"{stage}\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.last is not None:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()

@@ -1,0 +1,274 @@
+"""The PSY SMA 2021 campaign: per-patient facts and the row of an eligible patient (spec 3-4).
+
+The work is vectorised over the RAA lines with numpy: patients are the integer codes of the
+``IPP`` categorical, so counting and min/max per patient are ``bincount`` and ``ufunc.at``.
+Only eligible patients (a few thousand at most) get per-row Python work.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+from lotas_plugins.psy_sma_2021 import params
+
+from lotas_core.campaign import PATIENT_COLUMNS, Campaign, SampleSizes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lotas_core.records import Records
+
+_NO_DAY = np.iinfo(np.int64).max
+#: Where the per-line masks are kept in ``Records.parsed``.
+_MASKS_KEY = "psy_sma_2021.line_masks"
+
+
+def _day(value: date) -> int:
+    """Days since 1970-01-01."""
+    return int(np.datetime64(value, "D").astype(np.int64))
+
+
+def _days(series: pd.Series) -> np.ndarray:
+    """A datetime column as int64 days since 1970-01-01 (NaT becomes a very small number)."""
+    return series.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _code_mask(series: pd.Series, values: frozenset[str] | set[str]) -> np.ndarray:
+    """Rows of a categorical column whose value is in ``values``, compared on integer codes."""
+    categories = series.cat.categories
+    lookup = np.zeros(len(categories) + 1, bool)  # the extra slot is for code -1 (missing)
+    for i, name in enumerate(categories):
+        lookup[i] = name in values
+    return lookup[series.cat.codes.to_numpy()]
+
+
+def _codes_in(series: pd.Series, categories: pd.Index) -> np.ndarray:
+    """Codes of ``series`` values in ``categories`` (-1 when absent)."""
+    mapping = categories.get_indexer(series.cat.categories)
+    mapping = np.append(mapping, -1)
+    return mapping[series.cat.codes.to_numpy()]
+
+
+class PsySma2021(Campaign):
+    """HAS PSY SMA 2021: patients followed in CMP in 2019 (RAA), sampled 80 + 30."""
+
+    id: ClassVar[str] = "psy_sma_2021"
+    title: ClassVar[str] = "LOTAS PSY SMA 2021"
+    year: ClassVar[int] = params.DATA_YEAR
+    period_month: ClassVar[int] = params.PERIOD_MONTH
+    record_source: ClassVar[str] = params.RECORD_SOURCE_ID
+    default_sizes: ClassVar[SampleSizes] = SampleSizes(
+        params.MAIN_SAMPLE_SIZE, params.RESERVE_SAMPLE_SIZE
+    )
+    fulltime_forms: ClassVar[frozenset[str]] = params.FULLTIME_FORMS
+
+    # -- facts ---------------------------------------------------------------------------------
+
+    def _line_masks(self, records: Records) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(in base, medical consultation, consultation of the second half) per RAA line.
+
+        Computed once per ``records`` (facts and rows both need them) and kept beside the tables.
+        """
+        cached = records.parsed.get(_MASKS_KEY)
+        if cached is not None:
+            return cached
+        raa = records.tables["raa"]
+        days = _days(raa["DATE_ACTE"])
+        in_year = (days >= _day(params.YEAR_START)) & (days <= _day(params.YEAR_END))
+        base = in_year & _code_mask(raa["FORMACT"], {params.CMP_ACTIVITY_FORM})
+        consult = (
+            base
+            & _code_mask(raa["LIEU_ACTE"], {params.CONSULTATION_PLACE})
+            & _code_mask(raa["NATURE_ACTE"], {params.CONSULTATION_NATURE})
+            & _code_mask(raa["CATEGINTERV"], params.CONSULTATION_CATEGORIES)
+        )
+        h2 = consult & (days >= _day(params.SECOND_HALF_START))
+        records.parsed[_MASKS_KEY] = (base, consult, h2)
+        return base, consult, h2
+
+    def patient_facts(self, records: Records) -> pd.DataFrame:
+        """One row per base patient: consultations, first, last of H2, full-time stay."""
+        import pandas as pd
+
+        raa = records.tables["raa"]
+        codes = raa["IPP"].cat.codes.to_numpy()
+        categories = raa["IPP"].cat.categories
+        k = len(categories)
+        days = _days(raa["DATE_ACTE"])
+        base, consult, h2 = self._line_masks(records)
+        in_base = np.bincount(codes[base], minlength=k) > 0
+        consultations = np.bincount(codes[consult], minlength=k)
+        first = np.full(k, _NO_DAY, np.int64)
+        np.minimum.at(first, codes[consult], days[consult])
+        last_h2 = np.full(k, -_NO_DAY, np.int64)
+        np.maximum.at(last_h2, codes[h2], days[h2])
+        fulltime = np.zeros(k, bool)
+        rps = records.tables.get("rps")
+        if rps is not None and len(rps):
+            stays = self._rps_in_year(rps) & _code_mask(rps["FORMACT"], self.fulltime_forms)
+            rps_codes = _codes_in(rps["IPP"], categories)[stays]
+            fulltime[rps_codes[rps_codes >= 0]] = True
+        patients = np.flatnonzero(in_base)
+        first_p, last_p = first[patients], last_h2[patients]
+        facts = pd.DataFrame(
+            {
+                "code": patients,
+                "consultations": consultations[patients],
+                "first_consultation": np.where(first_p == _NO_DAY, np.iinfo(np.int64).min, first_p)
+                .astype("datetime64[D]")
+                .astype("datetime64[s]"),
+                "last_h2_consultation": np.where(last_p == -_NO_DAY, np.iinfo(np.int64).min, last_p)
+                .astype("datetime64[D]")
+                .astype("datetime64[s]"),
+                "fulltime": fulltime[patients],
+            },
+            index=pd.Index(categories[patients], name="IPP", dtype=object),
+        )
+        return facts
+
+    @staticmethod
+    def _rps_in_year(rps: pd.DataFrame) -> np.ndarray:
+        """RPS lines whose sequence [start, end] intersects the data year."""
+        start, end = _days(rps["DTDEBSEQ"]), _days(rps["DTFINSEQ"])
+        return (start <= _day(params.YEAR_END)) & (end >= _day(params.YEAR_START))
+
+    # -- rows ----------------------------------------------------------------------------------
+
+    def patient_rows(
+        self, records: Records, facts: pd.DataFrame, eligible: pd.Index
+    ) -> pd.DataFrame:
+        """The ``PATIENT_COLUMNS`` of each eligible patient, sorted by IPP (spec section 4)."""
+        import pandas as pd
+
+        raa = records.tables["raa"]
+        codes = raa["IPP"].cat.codes.to_numpy()
+        categories = raa["IPP"].cat.categories
+        wanted = np.zeros(len(categories) + 1, bool)
+        wanted[facts.loc[eligible, "code"].to_numpy()] = True
+        _, _, h2 = self._line_masks(records)
+        rows = np.flatnonzero(h2 & wanted[codes])
+        days = _days(raa["DATE_ACTE"])[rows]
+        # Latest date first, then file order (table order is file order): first row per patient.
+        order = np.lexsort((rows, -days, codes[rows]))
+        sorted_codes = codes[rows][order]
+        firsts = np.ones(len(order), bool)
+        firsts[1:] = sorted_codes[1:] != sorted_codes[:-1]
+        reference = rows[order][firsts]
+        movements = self._movements(records, categories, wanted)
+        raa_table = records.parsed.get("raa")
+        das = raa_table.repeat("DA", reference) if raa_table is not None else [[]] * len(reference)
+        names = np.asarray(categories, dtype=object)
+        ref_codes = codes[reference]
+        ipp = names[ref_codes]
+        order = np.argsort(ipp, kind="stable")
+        reference, ref_codes, ipp = reference[order], ref_codes[order], ipp[order]
+        das = [das[i] for i in order.tolist()]
+        birth = np.asarray(_field(records, "DTNAIS", reference)).astype("datetime64[D]")
+        act = raa["DATE_ACTE"].to_numpy()[reference].astype("datetime64[D]")
+        blank = ("", "", "", "")
+        moves = [movements.get(code, blank) for code in ref_codes.tolist()]
+        columns: dict[str, object] = {
+            "IPP": ipp.tolist(),
+            "SEXE": [_text(v) for v in _field(records, "SEXE", reference)],
+            "AGE": completed_years_array(birth, act),
+            "DATACTE": act.tolist(),
+            "LISTEDA": [
+                list_diagnoses(_text(dp), da)
+                for dp, da in zip(_field(records, "DP", reference), das, strict=True)
+            ],
+        }
+        for i, name in enumerate(("MODENT", "PROV", "MODSORT", "DEST")):
+            columns[name] = [move[i] for move in moves]
+        frame = pd.DataFrame(columns, columns=list(PATIENT_COLUMNS))
+        frame["AGE"] = frame["AGE"].astype("int64")
+        return frame
+
+    def _movements(
+        self, records: Records, categories: pd.Index, wanted: np.ndarray
+    ) -> dict[int, tuple[str, str, str, str]]:
+        """MODENT, PROV, MODSORT, DEST of each wanted patient's RPS line of the year that ends
+        last (ties: last in file order)."""
+        rps = records.tables.get("rps")
+        if rps is None or not len(rps):
+            return {}
+        rps_codes = _codes_in(rps["IPP"], categories)
+        rows = np.flatnonzero(self._rps_in_year(rps) & wanted[rps_codes])
+        if not len(rows):
+            return {}
+        ends = _days(rps["DTFINSEQ"])[rows]
+        order = np.lexsort((rows, ends, rps_codes[rows]))
+        sorted_codes = rps_codes[rows][order]
+        lasts = np.ones(len(order), bool)
+        lasts[:-1] = sorted_codes[:-1] != sorted_codes[1:]
+        chosen = rows[order][lasts]
+        columns = [rps[name].to_numpy()[chosen] for name in ("MDENTR", "PROV", "MDSOR", "DEST")]
+        return {
+            int(rps_codes[row]): tuple(_text(col[i]) for col in columns)  # type: ignore[misc]
+            for i, row in enumerate(chosen.tolist())
+        }
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "year": self.year,
+            "record_source": self.record_source,
+            "activity_form": params.CMP_ACTIVITY_FORM,
+            "place": params.CONSULTATION_PLACE,
+            "nature": params.CONSULTATION_NATURE,
+            "categories": sorted(params.CONSULTATION_CATEGORIES),
+            "fulltime_forms": sorted(self.fulltime_forms),
+            "second_half_start": params.SECOND_HALF_START.isoformat(),
+            "min_follow_up_days": params.MIN_FOLLOW_UP_DAYS,
+            "sizes": [self.default_sizes.main, self.default_sizes.reserve],
+        }
+
+
+def _field(records: Records, name: str, rows: np.ndarray) -> list[object] | np.ndarray:
+    """RAA field ``name`` of ``rows``: from the table when it is a column, else from the bytes."""
+    raa = records.tables["raa"]
+    if name in raa.columns:
+        values = raa[name].to_numpy()[rows]
+        return values if values.dtype.kind == "M" else values.tolist()
+    return records.parsed["raa"].values(name, rows)
+
+
+def _text(value: object) -> str:
+    """A categorical cell as text; missing becomes blank."""
+    return "" if value is None or value != value else str(value).strip()
+
+
+def completed_years(birth: date, on: date) -> int:
+    """Age in completed years on ``on``; a birthday falling on ``on`` counts.
+
+    **Decision**: someone born on 29 February has not reached the birthday on 28 February of a
+    non-leap year; it is reached on 1 March (plain (month, day) comparison).
+    """
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def completed_years_array(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """``completed_years`` over datetime64[D] arrays."""
+    by, bm, bd = _ymd(birth)
+    oy, om, od = _ymd(on)
+    return oy - by - ((om < bm) | ((om == bm) & (od < bd)))
+
+
+def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    months = days.astype("M8[M]")
+    year = months.astype(np.int64) // 12 + 1970
+    month = months.astype(np.int64) % 12 + 1
+    day = (days - months.astype("M8[D]")).astype(np.int64) + 1
+    return year, month, day
+
+
+def list_diagnoses(dp: str, das: list[str]) -> str:
+    """LISTEDA: DP then DAs, trimmed, blanks dropped, duplicates dropped (first kept)."""
+    seen: list[str] = []
+    for code in [dp, *das]:
+        code = code.strip()
+        if code and code not in seen:
+            seen.append(code)
+    return " ".join(seen)

@@ -1,0 +1,245 @@
+"""The core reader engine: line splitting, validation reasons and their order, the report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from lotas_plugins.psy_sma_2021.layouts import RAA_COLUMNS, RAA_P09, RPS_COLUMNS, RPS_P08
+
+from lotas_core.fixedwidth import (
+    REASONS,
+    Field,
+    Layout,
+    Repeat,
+    categorical,
+    parse_dates,
+    read_fixed_width,
+    split_lines,
+)
+
+
+def read_raa(text: str, columns=RAA_COLUMNS):
+    return read_fixed_width(
+        text.encode("latin-1"), RAA_P09, finess="000000001", member="x.rpa.txt", columns=columns
+    )
+
+
+def test_split_lines_lf_crlf_empty_and_no_final_newline():
+    buffer = np.frombuffer(b"ab\r\n\r\ncde\n\nf", np.uint8)
+    starts, lengths, numbers = split_lines(buffer)
+    assert starts.tolist() == [0, 6, 11]
+    assert lengths.tolist() == [2, 3, 1]
+    assert numbers.tolist() == [1, 3, 5]  # physical line numbers, empty lines skipped
+
+
+def test_split_lines_empty_buffer():
+    starts, lengths, numbers = split_lines(np.zeros(0, np.uint8))
+    assert len(starts) == len(lengths) == len(numbers) == 0
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\n"])
+def test_lf_and_crlf_give_the_same_table(build, eol):
+    lines = [build.raa("PAT01", "01052019", das=["Z590"]), build.raa("PAT02", "09082019")]
+    table = read_raa("".join(line + eol for line in lines))
+    assert table.report.lines_read == 2 and table.report.lines_kept == 2
+    assert list(table.frame["IPP"]) == ["PAT01", "PAT02"]
+    assert table.repeat("DA", [0, 1]) == [["Z590"], []]
+
+
+def test_empty_lines_are_ignored_and_not_counted(build):
+    text = "\r\n" + build.raa("PAT01") + "\r\n\r\n\r\n" + build.raa("PAT02", fmt="P08") + "\r\n\n"
+    table = read_raa(text)
+    report = table.report
+    assert report.lines_read == 2
+    assert report.lines_kept == 1
+    assert report.skipped == {"format": 1}
+    assert report.first_lines == {"format": [5]}
+    assert table.frame["LINE"].tolist() == [2]
+
+
+def test_each_reason_and_first_failing_reason_wins(build):
+    good = build.raa("PAT01")
+    lines = [
+        good,
+        good + "X",  # length
+        build.raa("PAT01", nbda="0A"),  # NBDA not digits: length
+        build.raa("PAT01", das=["F200"])[:-8],  # NBDA says 1, no DA: length
+        build.raa("PAT01", fmt="P08"),  # format
+        build.raa("PAT01", fmt="P08", finess="000000002"),  # format before finess
+        build.raa("PAT01", finess="000000002"),  # finess
+        build.raa("PAT01", act="29022019"),  # date (2019 is not a leap year)
+        build.raa("PAT01", act="15132019", birth="99999999"),  # date before birth_date
+        build.raa("PAT01", birth="3206198A"),  # birth_date
+        build.raa("", ),  # ipp blank
+        build.raa("", act="00000000"),  # date before ipp
+        good[:50],  # too short to hold the fixed part: length
+    ]
+    report = read_raa("\r\n".join(lines) + "\r\n").report
+    assert report.lines_read == 13
+    assert report.lines_kept == 1
+    assert report.skipped == {
+        "length": 4, "format": 2, "finess": 1, "date": 3, "birth_date": 1, "ipp": 1,
+    }
+    assert report.first_lines == {
+        "length": [2, 3, 4, 13], "format": [5, 6], "finess": [7], "date": [8, 9, 12],
+        "birth_date": [10], "ipp": [11],
+    }
+    assert list(report.skipped) == [r for r in REASONS if r in report.skipped]
+
+
+def test_first_lines_keeps_five_line_numbers(build):
+    lines = [build.raa("PAT01", finess="000000009")] * 8
+    report = read_raa("\n".join(lines)).report
+    assert report.skipped == {"finess": 8}
+    assert report.first_lines == {"finess": [1, 2, 3, 4, 5]}
+
+
+def test_other_year_format_codes_are_reported(build):
+    line_2022 = build.raa("PAT01", fmt="P14") + "  "  # longer layout: fails on length
+    table = read_raa("\n".join([line_2022] * 3))
+    assert table.report.skipped == {"length": 3}
+    assert table.format_codes == {"P14": 3}
+
+
+def test_rps_length_includes_das_and_acts(build):
+    lines = [
+        build.rps("PAT01", das=["F200", "Z590"], acts=2),
+        build.rps("PAT02", extra="X"),
+        build.rps("PAT03", fmt="P09"),
+        build.rps("PAT04", end="31042019"),
+    ]
+    table = read_fixed_width(
+        "\n".join(lines).encode(), RPS_P08, finess="000000001", member="x.rps.txt",
+        columns=RPS_COLUMNS,
+    )
+    assert table.report.lines_kept == 1
+    assert table.report.skipped == {"length": 1, "format": 1, "date": 1}
+    assert table.repeat("DA", [0]) == [["F200", "Z590"]]
+    assert table.repeat("ZA", [0]) == [["01022019YYYY010    1101"] * 2]
+
+
+def test_columns_types(build):
+    line = build.raa("PAT01   ", "05092019", birth="29022000", dp="F32  ") + "\n"
+    table = read_raa(line, columns=("IPP", "DP", "DATE_ACTE", "DTNAIS"))
+    frame = table.frame
+    assert frame["IPP"].tolist() == ["PAT01"]
+    assert frame["DP"].tolist() == ["F32"]
+    assert str(frame["DATE_ACTE"].dtype).startswith("datetime64")
+    assert frame["DTNAIS"].iloc[0].date().isoformat() == "2000-02-29"
+    assert frame["LINE"].tolist() == [1]
+
+
+def test_values_read_fields_left_out_of_the_table(build):
+    lines = [
+        build.raa("PAT01", birth="29022000", dp="F32", sexe="2"),
+        build.raa("PAT02", fmt="P08"),
+        build.raa("PAT03", birth="01011990", dp="", sexe="1"),
+    ]
+    table = read_raa("\n".join(lines))
+    assert "DP" not in table.frame.columns
+    assert table.values("DP", [1, 0]) == ["", "F32"]
+    assert table.values("SEXE", [0, 1]) == ["2", "1"]
+    assert [str(d) for d in table.values("DTNAIS", [0, 1])] == ["2000-02-29", "1990-01-01"]
+    assert table.values("NBDA", [0]).tolist() == [0]
+    assert table.values("DP", []) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("01012019", "2019-01-01"),
+        ("31122019", "2019-12-31"),
+        ("29022020", "2020-02-29"),
+        ("29022000", "2000-02-29"),
+        ("29021900", None),
+        ("29022019", None),
+        ("31042019", None),
+        ("00012019", None),
+        ("01132019", None),
+        ("01002019", None),
+        ("0101201A", None),
+        ("        ", None),
+        ("01010000", None),
+        ("31129999", "9999-12-31"),
+        ("01011900", "1900-01-01"),
+    ],
+)
+def test_parse_dates(text, iso):
+    valid, dates = parse_dates(np.frombuffer(text.encode(), np.uint8).reshape(1, 8))
+    assert bool(valid[0]) is (iso is not None)
+    if iso is None:
+        assert np.isnat(dates[0])
+    else:
+        assert str(dates[0]) == iso
+
+
+def test_parse_dates_agrees_with_python_on_every_day_of_a_leap_cycle():
+    from datetime import date, timedelta
+
+    days = [date(1999, 1, 1) + timedelta(n) for n in range(366 * 4 + 60)]
+    text = "".join(d.strftime("%d%m%Y") for d in days).encode()
+    valid, dates = parse_dates(np.frombuffer(text, np.uint8).reshape(-1, 8))
+    assert valid.all()
+    assert dates.astype("M8[D]").tolist() == days
+
+
+def test_categorical_is_exact_and_keeps_case_and_leading_spaces():
+    rng = np.random.default_rng(3)
+    alphabet = np.frombuffer(b"AaBb 01", np.uint8)
+    rows = alphabet[rng.integers(0, len(alphabet), size=(5000, 20))]
+    cat = categorical(rows)
+    expected = [bytes(r).decode().rstrip(" ") for r in rows]
+    assert list(cat) == expected
+    assert len(cat.categories) == len(set(expected))
+
+
+def test_categorical_small_fields_use_the_lookup_path():
+    rows = np.frombuffer(b"L01L02L01M X ", np.uint8)[:12].reshape(4, 3)
+    assert list(categorical(rows)) == ["L01", "L02", "L01", "M X"]
+    one = np.frombuffer(b"MXM ", np.uint8).reshape(4, 1)
+    assert list(categorical(one)) == ["M", "X", "M", ""]
+
+
+def test_layout_declared_as_data():
+    layout = Layout(
+        name="T",
+        format_code="T01",
+        fields=(
+            Field("FINESS", 1, 9), Field("FORMAT", 10, 3), Field("IPP", 13, 4),
+            Field("N", 17, 1, "int"),
+        ),
+        repeats=(Repeat("X", "N", 2),),
+    )
+    assert layout.fixed_length == 17
+    data = b"000000001T01AB  2xxyy\n000000001T01CD  0\n000000001T01EF  1\n"
+    table = read_fixed_width(data, layout, finess="000000001", member="t")
+    assert table.frame["IPP"].tolist() == ["AB", "CD"]
+    assert table.frame["N"].tolist() == [2, 0]
+    assert table.repeat("X", [0, 1]) == [["xx", "yy"], []]
+    assert table.report.skipped == {"length": 1}
+    with pytest.raises(ValueError):
+        Field("bad", 1, 1, "float")
+
+
+def test_large_input_spans_several_blocks(build, monkeypatch):
+    import lotas_core.fixedwidth as fixedwidth
+
+    monkeypatch.setattr(fixedwidth, "BLOCK_LINES", 7)
+    monkeypatch.setattr(fixedwidth, "SCAN_BYTES", 100)
+    lines = [build.raa(f"P{i:03d}", finess="000000002" if i % 10 == 3 else "000000001")
+             for i in range(50)]
+    table = read_raa("\r\n".join(lines))
+    assert table.report.lines_kept == 45
+    assert table.report.first_lines == {"finess": [4, 14, 24, 34, 44]}
+    assert table.frame["IPP"].tolist() == [f"P{i:03d}" for i in range(50) if i % 10 != 3]
+
+
+def test_hash_collisions_fall_back_to_exact_grouping(monkeypatch):
+    import lotas_core.bytecols as bytecols
+
+    monkeypatch.setattr(bytecols, "_MIX", np.uint64(0))  # the hash keeps the last word only
+    rows = np.frombuffer(b"AAAAAAAAxxxxxxxxZZZZ" b"BBBBBBBBxxxxxxxxZZZZ" b"AAAAAAAAxxxxxxxxZZZZ",
+                         np.uint8).reshape(3, 20)
+    assert list(categorical(rows)) == ["AAAAAAAAxxxxxxxxZZZZ", "BBBBBBBBxxxxxxxxZZZZ",
+                                       "AAAAAAAAxxxxxxxxZZZZ"]
+    assert len(categorical(rows).categories) == 2
