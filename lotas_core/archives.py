@@ -7,7 +7,6 @@ first reading is not a valid date the second is used. Anything else in the folde
 
 from __future__ import annotations
 
-import hashlib
 import re
 import struct
 import zipfile
@@ -17,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lotas_core.errors import ArchiveError
+from lotas_core.fsutil import file_sha256
 from lotas_core.records import ArchiveInfo, ProgressCallback
 
 ARCHIVE_NAME = re.compile(
@@ -128,13 +128,9 @@ def find_archive(folder: Path, finess: str, year: int, month: int, kind: str = "
 
 def archive_info(path: Path) -> ArchiveInfo:
     """Name, size and SHA-256 of the archive file (recorded with every draw)."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return ArchiveInfo(path=Path(path), name=Path(path).name, sha256=digest.hexdigest(), size=size)
+    path = Path(path)
+    size = path.stat().st_size
+    return ArchiveInfo(path=path, name=path.name, sha256=file_sha256(path), size=size)
 
 
 def find_member(names: list[str], suffixes: tuple[str, ...]) -> str | None:

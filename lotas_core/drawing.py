@@ -5,7 +5,6 @@ The CLI and the UI both call ``make_draw`` and ``verify_draw``; neither knows ho
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -17,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 from lotas_core.campaign import DRAW_COLUMNS, SampleSizes
 from lotas_core.draw import ALGORITHM, DrawResult, draw, new_seed, population_digest
 from lotas_core.errors import UsageError
+from lotas_core.fsutil import file_sha256
 from lotas_core.history import DrawRecord, History
 from lotas_core.records import ProgressCallback
+from lotas_core.settings import require_finess
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,9 +36,12 @@ def open_history(settings: Settings) -> History:
     return History(settings.history_path)
 
 
-def small_population_notice(eligible: int, wanted: SampleSizes) -> str:
-    """Spec section 5: fewer eligible patients than wanted: everyone is drawn, and we say so."""
-    if 0 < eligible < wanted.total:
+def small_population_notice(
+    eligible: int, wanted: SampleSizes, drawn: SampleSizes | None = None
+) -> str:
+    """Spec section 5: fewer eligible patients than wanted: everyone is drawn, and we say so
+    (not when a ``lotas_sample_sizes`` plugin chose to draw fewer than everyone)."""
+    if 0 < eligible < wanted.total and (drawn is None or drawn.total == eligible):
         return f"{eligible} patients éligibles seulement : tous sont tirés"
     return ""
 
@@ -54,7 +58,7 @@ def make_draw(
     """Select the eligible patients, draw them with lotas-draw/1 and store the draw."""
     from lotas_core.pipeline import select
 
-    finess = _finess(finess or settings.finess)
+    finess = require_finess(finess or settings.finess)
     folder = Path(folder) if folder is not None else settings.archive_folder
     campaign = lotas.campaign(settings.campaign)
     selection = select(lotas, campaign.id, folder, finess, progress)
@@ -69,7 +73,7 @@ def make_draw(
         )
     sizes = lotas.sample_sizes(campaign, count)
     result = draw(keys, seed if seed is not None else new_seed(), sizes.main, sizes.reserve)
-    notice = small_population_notice(count, campaign.default_sizes)
+    notice = small_population_notice(count, campaign.default_sizes, sizes)
     if notice:
         log.info("small population: %d eligible patients, all drawn", count)
     record = open_history(settings).add_draw(
@@ -135,21 +139,6 @@ def _iso_date(value: Any) -> str:
     return str(value)
 
 
-def _finess(value: str | None) -> str:
-    from lotas_core.settings import validate_finess
-
-    if not value:
-        raise UsageError(
-            "Aucun FINESS : passez --finess 000000001 ou renseignez « finess » dans les "
-            "paramètres.",
-            "no FINESS given",
-        )
-    try:
-        return validate_finess(value)
-    except ValueError as exc:
-        raise UsageError(f"{exc} (reçu : « {value} »).", "invalid FINESS") from None
-
-
 # -- verification ---------------------------------------------------------------------------------
 
 
@@ -174,7 +163,7 @@ def verify_draw(
             "la contient avec --archives.",
             "recorded archive not found",
         )
-    sha = _sha256(archive)
+    sha = file_sha256(archive)
     if sha != record.archive_sha256:
         differences.append(
             f"Archive {record.archive_name} : SHA-256 {sha} au lieu de {record.archive_sha256} "
@@ -246,10 +235,3 @@ def _compare_dict(label: str, recorded: dict[str, Any], now: dict[str, Any]) -> 
         if recorded.get(key) != now.get(key)
     ]
 
-
-def _sha256(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(chunk)
-    return hasher.hexdigest()

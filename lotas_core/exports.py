@@ -138,13 +138,16 @@ def xlsx_bytes(draw: DrawRecord) -> bytes:
         for col_index, column in enumerate(DRAW_COLUMNS, start=1):
             cell = sheet.cell(row=index, column=col_index)
             value = row.get(column)
-            if column in ("NUMTAS", "AGE"):
-                cell.value = int(value)
-                cell.number_format = "0"
-            elif column == "DATACTE":
-                cell.value = date.fromisoformat(str(value))
-                cell.number_format = "DD/MM/YYYY"
-            else:
+            try:
+                if column in ("NUMTAS", "AGE"):
+                    cell.value = int(value)
+                    cell.number_format = "0"
+                elif column == "DATACTE":
+                    cell.value = date.fromisoformat(str(value))
+                    cell.number_format = "DD/MM/YYYY"
+                else:
+                    _text_cell(cell, value)
+            except (TypeError, ValueError):  # an edited history row: shown as it is, as text
                 _text_cell(cell, value)
     sheet.freeze_panes = "A2"
     params = book.create_sheet(PARAMETERS_SHEET)
@@ -197,11 +200,34 @@ def render(draw: DrawRecord, fmt: str) -> bytes:
     return renderers[fmt](draw).encode("utf-8")
 
 
+def check_output_path(path: Path) -> Path:
+    """``path`` if a file can be written there, checked before any work.
+
+    The folder must already exist: a typo in a folder name must not silently create a tree
+    holding patient identifiers somewhere unexpected.
+    """
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise UsageError(
+            f"Impossible d'écrire {target} : c'est un dossier ; indiquez un nom de fichier, par "
+            f"exemple {target / 'tirage.csv'}.",
+            f"output path {target} is a directory",
+        )
+    if not target.parent.is_dir():
+        raise UsageError(
+            f"Impossible d'écrire {target} : le dossier {target.parent} n'existe pas ; "
+            "créez-le ou choisissez un autre fichier.",
+            f"output folder {target.parent} does not exist",
+        )
+    return target
+
+
 def export(draw: DrawRecord, fmt: str, path: Path) -> Path:
     """Write ``draw`` as ``fmt`` to ``path`` atomically, mode 0600."""
+    target = check_output_path(path)
     data = render(draw, fmt)
     try:
-        return atomic_write_bytes(Path(path), data, private=True)
+        return atomic_write_bytes(target, data, private=True)
     except OSError as exc:
         raise UsageError(
             f"Impossible d'écrire {path} ({exc.strerror or exc}) : choisissez un autre fichier.",

@@ -259,19 +259,13 @@ class History:
 
     def get(self, draw_id: str) -> DrawRecord:
         """One draw with its transmissions; ``UsageError`` when the id is unknown."""
-        with self._connect() as conn:
-            row = conn.execute(
-                "SELECT entry_json, entry_hash FROM draws WHERE draw_id = ?", (draw_id,)
-            ).fetchone()
-            if row is None:
-                raise _unknown_draw(draw_id)
-            record = _decode(row[0], row[1])
-            record.transmissions = self._transmissions(conn, draw_id)
-        return record
+        found = self._select("draw_id = ?", [draw_id])
+        if not found:
+            raise _unknown_draw(draw_id)
+        return found[0]
 
     def list(self, finess: str | None = None, campaign_id: str | None = None) -> list[DrawRecord]:
         """Draws, newest first, optionally for one FINESS and/or campaign."""
-        query = "SELECT entry_json, entry_hash, draw_id FROM draws"
         clauses, params = [], []
         if finess is not None:
             clauses.append("finess = ?")
@@ -279,12 +273,17 @@ class History:
         if campaign_id is not None:
             clauses.append("campaign_id = ?")
             params.append(campaign_id)
-        if clauses:
-            query += " WHERE " + " AND ".join(clauses)
-        query += " ORDER BY seq DESC"
+        return self._select(" AND ".join(clauses), params)
+
+    def _select(self, where: str, params: list[str]) -> list[DrawRecord]:
+        """The draws matching ``where`` (SQL over the indexed columns), newest first."""
+        query = "SELECT entry_json, entry_hash, draw_id FROM draws"
+        if where:
+            query += " WHERE " + where
         with self._connect() as conn:
             records = []
-            for entry_json, hash_hex, draw_id in conn.execute(query, params).fetchall():
+            for entry_json, hash_hex, draw_id in conn.execute(query + " ORDER BY seq DESC",
+                                                              params).fetchall():
                 record = _decode(entry_json, hash_hex)
                 record.transmissions = self._transmissions(conn, draw_id)
                 records.append(record)

@@ -22,7 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from lotas_core.errors import ConfigError
+from lotas_core.errors import ConfigError, UsageError
 
 APP_NAME = "lotas"
 FINESS_PATTERN = re.compile(r"^(\d{2}|2A|2B)\d{7}$")
@@ -53,6 +53,20 @@ def validate_finess(value: str) -> str:
             "FINESS invalide : 9 caractères attendus, 2 chiffres (ou 2A/2B) puis 7 chiffres"
         )
     return candidate
+
+
+def require_finess(value: str | None) -> str:
+    """The FINESS given (command line or settings), validated; ``UsageError`` if none or bad."""
+    if not value:
+        raise UsageError(
+            "Aucun FINESS : passez --finess 000000001 ou renseignez « finess » dans les "
+            "paramètres (lotas config).",
+            "no FINESS given on the command line nor in the settings",
+        )
+    try:
+        return validate_finess(value)
+    except ValueError as exc:
+        raise UsageError(f"{exc} (reçu : « {value} »).", f"invalid FINESS {value!r}") from None
 
 
 class ArchiveSettings(BaseModel):

@@ -8,16 +8,18 @@ day) sends the same bytes under the same key and the far end keeps one copy.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from lotas_core.credentials import Credentials
-from lotas_core.errors import ConfigError
+from lotas_core.errors import CheckFailed, ConfigError
 from lotas_core.fsutil import atomic_write_bytes
 from lotas_core.transport import Payload, Receipt, Transport
 
@@ -130,9 +132,8 @@ def _open_history(settings: Settings) -> Any:
 
 
 def _stored_receipt(transmissions: list[dict[str, Any]]) -> Receipt | None:
-    """The first stored successful receipt, as a duplicate."""
-    for item in transmissions:
-        data = item.get("receipt", item) if isinstance(item.get("receipt"), dict) else item
+    """The first stored receipt (``History.transmissions`` shape), as a duplicate."""
+    for data in transmissions:
         if data.get("receipt"):
             return Receipt(
                 transport=str(data.get("transport", "")),
@@ -143,6 +144,17 @@ def _stored_receipt(transmissions: list[dict[str, Any]]) -> Receipt | None:
                 detail={**dict(data.get("detail") or {}), "from_history": True},
             )
     return None
+
+
+@contextlib.contextmanager
+def _closing(transport: Transport) -> Iterator[Transport]:
+    """Release the transport's connections (``close()`` is optional in the contract)."""
+    try:
+        yield transport
+    finally:
+        close = getattr(transport, "close", None)
+        if callable(close):
+            close()
 
 
 def transmit(
@@ -156,14 +168,14 @@ def transmit(
     if previous is not None:
         log.info("draw %s already transmitted (receipt %s)", draw.draw_id, previous.receipt)
         return previous
-    transport = make_transport(lotas, settings, transport_name, credentials)
-    payload = build_payload(draw, settings)
-    try:
-        receipt = transport.send(payload)
-    finally:
-        close = getattr(transport, "close", None)
-        if callable(close):
-            close()
+    if history.check_entry(draw.draw_id):  # edited after it was drawn: never sent as genuine
+        raise CheckFailed(
+            f"Le tirage {draw.draw_id} a été modifié dans l'historique depuis son enregistrement :"
+            " rien n'a été transmis ; lancez « lotas history --check ».",
+            f"draw {draw.draw_id} fails its history check; not transmitted",
+        )
+    with _closing(make_transport(lotas, settings, transport_name, credentials)) as transport:
+        receipt = transport.send(build_payload(draw, settings))
     history.add_transmission(draw.draw_id, receipt)
     log.info("draw %s transmitted with %s: receipt %s", draw.draw_id, transport.name,
              receipt.receipt)
@@ -176,13 +188,8 @@ def test_connection(
     credentials: Credentials | None = None,
 ) -> str:
     """The manual's "Tester": contact the far end without sending data; a French sentence."""
-    transport = make_transport(lotas, settings, transport_name, credentials)
-    try:
+    with _closing(make_transport(lotas, settings, transport_name, credentials)) as transport:
         return transport.check()
-    finally:
-        close = getattr(transport, "close", None)
-        if callable(close):
-            close()
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined] - not a pytest test

@@ -7,15 +7,15 @@ All transports raise the one ``TransportError`` family below, carrying the manua
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from lotas_core.errors import LotasError
+from lotas_core.fsutil import file_sha256 as file_sha256  # re-exported for transports
 
 # The manual's sentences (reference/manuel-lotas-psy-sma-2021.txt), kept word for word.
 MSG_TIMEOUT = (
@@ -27,6 +27,14 @@ MSG_REFUSED = (
     "Aucune connexion n'a pu être établie car l'ordinateur cible l'a expressément refusée"
 )
 MSG_NOT_ALLOWED = "Le client {address}:{port} n'est pas autorisé à se connecter au serveur e-POP"
+
+#: Option types every network transport declares the same way (the UI shows the description).
+ConnectTimeout = Annotated[
+    float, Field(gt=0, le=300, description="Délai de connexion maximal (secondes)")
+]
+ReadTimeout = Annotated[
+    float, Field(gt=0, le=3600, description="Délai de réponse maximal (secondes)")
+]
 
 
 @dataclass(frozen=True)
@@ -140,11 +148,3 @@ class ProtocolError(TransportError):
 
     retryable = True
 
-
-def file_sha256(path: Path, chunk_size: int = 1 << 16) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk_size):
-            digest.update(block)
-    return digest.hexdigest()

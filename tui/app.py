@@ -10,10 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lotas_tui.backend import Backend
-from lotas_tui.widgets.dialogs import MessageDialog
 from textual.app import App
 from textual.worker import Worker, WorkerState
+
+from lotas_tui.backend import Backend
+from lotas_tui.widgets.dialogs import MessageDialog
 
 GENERIC_ERROR_FR = (
     "Une erreur inattendue s'est produite ({kind}). L'opération n'a pas abouti ; réessayez, et si "

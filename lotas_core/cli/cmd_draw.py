@@ -54,10 +54,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_draw(ctx: CommandContext, args: argparse.Namespace) -> int:
     from lotas_core.draw import parse_seed
     from lotas_core.drawing import make_draw
-    from lotas_core.exports import to_csv, to_json, to_tsv
+    from lotas_core.exports import check_output_path, to_csv, to_json, to_tsv
 
     seed = parse_seed(args.seed) if args.seed is not None else None
     finess = ctx.finess(args.finess)
+    if args.output is not None:  # before drawing: a bad path must not leave a stored draw
+        check_output_path(args.output)
     record, _selection = make_draw(
         ctx.lotas, ctx.settings, folder=ctx.archives(args.archives), finess=finess, seed=seed
     )

@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import signal
-import sys
+import ssl
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +46,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_epop_server(subparsers)
 
 
+#: The smallest ``--max-frame``: the e-POP client sends DATA frames of 64 KiB
+#: (``transport_epop.protocol.CHUNK_SIZE``); a smaller limit would refuse every upload.
+MIN_FRAME = 64 << 10
+
+
+def _number(kind: type[int] | type[float], low: float, high: float | None = None
+            ) -> Callable[[str], Any]:
+    """An argparse ``type`` accepting ``kind`` values in ``[low, high]`` (French message)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"nombre attendu, reçu « {text} »") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"de {low} à {high}" if high is not None else f"au moins {low}"
+            raise argparse.ArgumentTypeError(f"valeur {text} hors limites ({bounds})")
+        return value
+
+    return parse
+
+
+def _add_listen_options(server: argparse.ArgumentParser, port: int, host_fr: str,
+                        cert_fr: str, key_fr: str) -> None:
+    """--host, --port, --tls-cert and --tls-key, the same for both servers."""
+    server.add_argument("--host", default="127.0.0.1", help=f"adresse d'écoute ({host_fr})")
+    server.add_argument("--port", type=int, default=port,
+                        help=f"port d'écoute ({port} ; 0 = un port libre)")
+    server.add_argument("--tls-cert", type=Path, default=None, help=cert_fr)
+    server.add_argument("--tls-key", type=Path, default=None, help=key_fr)
+
+
 def _register_epmsi_server(subparsers: argparse._SubParsersAction) -> None:
     from lotas_core.epmsi_server import DEFAULT_PORT
 
@@ -56,30 +88,29 @@ def _register_epmsi_server(subparsers: argparse._SubParsersAction) -> None:
         "l'empreinte, refuse tout fichier contenant une clé IPP, stocke chaque envoi une seule "
         "fois. Les options --delay à --force-status injectent des pannes pour les tests.",
     )
-    server.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1)")
-    server.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"port d'écoute ({DEFAULT_PORT} ; 0 = un port libre)")
+    _add_listen_options(server, DEFAULT_PORT, "127.0.0.1", "certificat (sert en https)",
+                        "clé privée du certificat")
     server.add_argument("--store", type=Path, default=None,
                         help="dossier de stockage (défaut : <data_dir>/epmsi-receiver)")
     server.add_argument("--user", default=None,
                         help="identifiant exigé (authentification Basic) ; sans : pas d'auth.")
     server.add_argument("--password-env", default="LOTAS_EPMSI_PASSWORD", metavar="VARIABLE",
                         help="variable d'environnement qui contient le mot de passe exigé")
-    server.add_argument("--tls-cert", type=Path, default=None, help="certificat (sert en https)")
-    server.add_argument("--tls-key", type=Path, default=None, help="clé privée du certificat")
-    server.add_argument("--max-size", type=int, default=64 * 1024 * 1024,
+    server.add_argument("--max-size", type=_number(int, 1), default=64 * 1024 * 1024,
                         help="taille maximale d'un envoi en octets")
     faults = server.add_argument_group("pannes injectées (tests)")
-    faults.add_argument("--delay", type=float, default=0.0, help="attente avant chaque réponse (s)")
-    faults.add_argument("--error-rate", type=float, default=0.0,
+    faults.add_argument("--delay", type=_number(float, 0), default=0.0,
+                        help="attente avant chaque réponse (s)")
+    faults.add_argument("--error-rate", type=_number(float, 0, 1), default=0.0,
                         help="part des envois refusés par --error-status (0 à 1)")
     faults.add_argument("--error-status", type=int, choices=(500, 502, 503, 504), default=503)
     faults.add_argument("--fault-seed", type=int, default=0,
                         help="graine des pannes (tirages répétables)")
-    faults.add_argument("--throttle", type=int, default=0,
+    faults.add_argument("--throttle", type=_number(int, 0), default=0,
                         help="les N premiers envois reçoivent 429 avec Retry-After")
-    faults.add_argument("--retry-after", type=int, default=1, help="valeur de Retry-After (s)")
-    faults.add_argument("--drop-rate", type=float, default=0.0,
+    faults.add_argument("--retry-after", type=_number(int, 0), default=1,
+                        help="valeur de Retry-After (s)")
+    faults.add_argument("--drop-rate", type=_number(float, 0, 1), default=0.0,
                         help="part des envois stockés puis connexion coupée en pleine réponse")
     faults.add_argument("--force-status", type=int, choices=(401, 407), default=None,
                         help="répond toujours 401 ou 407")
@@ -95,35 +126,33 @@ def _register_epop_server(subparsers: argparse._SubParsersAction) -> None:
         "identifiants LOTAS_EPMSI_USER / LOTAS_EPMSI_PASSWORD). Protocole : voir le README du "
         "plugin transport_epop.",
     )
-    server.add_argument("--host", default="127.0.0.1",
-                        help="adresse d'écoute (127.0.0.1 ; 0.0.0.0 pour le réseau local)")
-    server.add_argument("--port", type=int, default=3358, help="port d'écoute (3358 ; 0 = libre)")
+    _add_listen_options(
+        server, 3358, "127.0.0.1 ; 0.0.0.0 pour le réseau local",
+        "certificat TLS (« Crypter la transmission ») ; sinon LOTAS_EPOP_TLS_CERT ou le trousseau",
+        "clé privée du certificat ; sinon LOTAS_EPOP_TLS_KEY ou le trousseau",
+    )
     server.add_argument("--allow", action="append", default=None, metavar="IP/CIDR",
                         help="client autorisé (adresse ou plage, option répétable) ; défaut : "
                         "cet ordinateur seulement (127.0.0.0/8, ::1)")
     server.add_argument("--spool", type=Path, default=None,
                         help="dossier d'attente (défaut : <data_dir>/epop-spool)")
-    server.add_argument("--tls-cert", type=Path, default=None,
-                        help="certificat TLS (« Crypter la transmission ») ; LOTAS_EPOP_TLS_CERT")
-    server.add_argument("--tls-key", type=Path, default=None,
-                        help="clé privée du certificat ; LOTAS_EPOP_TLS_KEY")
     server.add_argument("--upstream", default=None, metavar="URL",
                         help="adresse d'e-PMSI (défaut : base_url de transport_direct)")
     server.add_argument("--no-forward", action="store_true",
                         help="garde les envois sans les transmettre (tests, maintenance)")
-    server.add_argument("--idle-timeout", type=float, default=30.0,
+    server.add_argument("--idle-timeout", type=_number(float, 0.1), default=30.0,
                         help="silence maximal d'un client (s)")
-    server.add_argument("--total-timeout", type=float, default=600.0,
+    server.add_argument("--total-timeout", type=_number(float, 0.1), default=600.0,
                         help="durée maximale d'une connexion (s)")
-    server.add_argument("--max-frame", type=int, default=1 << 20,
-                        help="taille maximale d'une trame")
-    server.add_argument("--max-payload", type=int, default=64 << 20,
+    server.add_argument("--max-frame", type=_number(int, MIN_FRAME), default=1 << 20,
+                        help=f"taille maximale d'une trame (octets, au moins {MIN_FRAME})")
+    server.add_argument("--max-payload", type=_number(int, 1), default=64 << 20,
                         help="taille maximale d'un envoi (octets)")
-    server.add_argument("--max-clients", type=int, default=128,
+    server.add_argument("--max-clients", type=_number(int, 1), default=128,
                         help="connexions simultanées au plus")
-    server.add_argument("--forward-backoff", type=float, default=1.0,
+    server.add_argument("--forward-backoff", type=_number(float, 0), default=1.0,
                         help="première attente après un échec de transmission (s)")
-    server.add_argument("--forward-backoff-max", type=float, default=60.0,
+    server.add_argument("--forward-backoff-max", type=_number(float, 0), default=60.0,
                         help="attente maximale entre deux essais (s)")
     server.set_defaults(func=run_epop_server)
 
@@ -203,6 +232,14 @@ def _bind_error(exc: OSError, host: str, port: int) -> UsageError:
     )
 
 
+def _tls_error(exc: ssl.SSLError, cert: Path | None) -> UsageError:
+    return UsageError(
+        f"Certificat TLS {cert} ou sa clé illisible ({exc.reason or exc}) : donnez un "
+        "certificat et sa clé privée au format PEM.",
+        f"cannot load TLS certificate {cert}: {exc}",
+    )
+
+
 def run_epmsi_server(ctx: CommandContext, args: argparse.Namespace) -> int:
     from lotas_core.epmsi_server import EpmsiServer, Faults, ReceiverConfig
 
@@ -217,7 +254,7 @@ def run_epmsi_server(ctx: CommandContext, args: argparse.Namespace) -> int:
                 f"no password in {args.password_env}",
             )
     _check_tls_files(args.tls_cert, args.tls_key)
-    store = args.store or ctx.settings.data_dir / "epmsi-receiver"
+    store = _usable_folder(args.store or ctx.settings.data_dir / "epmsi-receiver", "--store")
     faults = Faults(
         delay=args.delay, error_rate=args.error_rate, error_status=args.error_status,
         seed=args.fault_seed, throttle=args.throttle, retry_after=args.retry_after,
@@ -228,6 +265,8 @@ def run_epmsi_server(ctx: CommandContext, args: argparse.Namespace) -> int:
     try:
         server = EpmsiServer(config, args.host, args.port, tls_cert=args.tls_cert,
                              tls_key=args.tls_key)
+    except ssl.SSLError as exc:
+        raise _tls_error(exc, args.tls_cert) from None
     except OSError as exc:
         raise _bind_error(exc, args.host, args.port) from None
     server.start()
@@ -244,13 +283,15 @@ def run_epop_server(ctx: CommandContext, args: argparse.Namespace) -> int:
             f"Le plugin transport_epop n'est pas installé ({exc}).", str(exc)
         ) from None
     from lotas_core.credentials import Credentials
+    from lotas_core.errors import ConfigError
     from lotas_core.transmission import make_transport
 
     _check_port(args.port)
-    tls_cert = args.tls_cert or _env_path("LOTAS_EPOP_TLS_CERT")
-    tls_key = args.tls_key or _env_path("LOTAS_EPOP_TLS_KEY")
+    credentials = Credentials()  # a server never prompts: environment or keyring
+    tls_cert, tls_key = relay_tls_files(args.tls_cert, args.tls_key, credentials)
     _check_tls_files(tls_cert, tls_key)
     settings = ctx.settings
+    spool = _usable_folder(args.spool or settings.data_dir / "epop-spool", "--spool")
     upstream = None
     if not args.no_forward:
         options = settings.transport_options("transport_direct")
@@ -258,14 +299,22 @@ def run_epop_server(ctx: CommandContext, args: argparse.Namespace) -> int:
             options["base_url"] = args.upstream
         relay_settings = settings.model_copy(deep=True)
         relay_settings.transport.options["transport_direct"] = options
-        credentials = Credentials()  # a server never prompts: environment or keyring
-        make_transport(ctx.lotas, relay_settings, "transport_direct", credentials)  # validate now
+        try:  # validate now rather than at the first forward
+            make_transport(ctx.lotas, relay_settings, "transport_direct", credentials)
+        except ConfigError as exc:
+            if not args.upstream or "« base_url »" not in exc.message_fr:
+                raise
+            raise UsageError(
+                f"--upstream {args.upstream} invalide : adresse https://hôte[:port] attendue "
+                "(http:// seulement vers cet ordinateur).",
+                f"bad --upstream: {exc.message_en}",
+            ) from None
 
         def upstream() -> Any:
             return make_transport(ctx.lotas, relay_settings, "transport_direct", credentials)
 
     config = RelayConfig(
-        spool=args.spool or settings.data_dir / "epop-spool", host=args.host, port=args.port,
+        spool=spool, host=args.host, port=args.port,
         allow=args.allow or list(LOOPBACK), tls_cert=tls_cert, tls_key=tls_key,
         max_frame=args.max_frame, max_payload=args.max_payload, idle_timeout=args.idle_timeout,
         total_timeout=args.total_timeout, max_clients=args.max_clients,
@@ -276,6 +325,8 @@ def run_epop_server(ctx: CommandContext, args: argparse.Namespace) -> int:
         relay.start()
     except ValueError as exc:
         raise UsageError(f"--allow : {exc}.", str(exc)) from None
+    except ssl.SSLError as exc:
+        raise _tls_error(exc, tls_cert) from None
     except OSError as exc:
         raise _bind_error(exc, args.host, args.port) from None
     host, port = relay.address
@@ -283,7 +334,6 @@ def run_epop_server(ctx: CommandContext, args: argparse.Namespace) -> int:
     forward = "transmission désactivée" if args.no_forward else "transmission vers e-PMSI active"
     print(f"Serveur e-POP à l'écoute sur {host}:{port}{tls} ; clients autorisés : "
           f"{', '.join(config.allow)} ; {forward}. Ctrl-C pour arrêter.", flush=True)
-    sys.stdout.flush()
     return _run_until_stopped(relay.stop)
 
 
@@ -295,6 +345,29 @@ def _check_tls_files(cert: Path | None, key: Path | None) -> None:
             raise UsageError(f"Fichier TLS introuvable : {path}.", f"TLS file {path} not found")
 
 
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value) if value else None
+def relay_tls_files(cert: Path | None, key: Path | None, credentials: Any
+                    ) -> tuple[Path | None, Path | None]:
+    """The relay's certificate and key: the options, else ``epop_tls_cert`` / ``epop_tls_key``
+    from the environment (LOTAS_EPOP_TLS_CERT, LOTAS_EPOP_TLS_KEY) or the OS keyring."""
+    found = []
+    for given, name in ((cert, "epop_tls_cert"), (key, "epop_tls_key")):
+        value = given or credentials.get(name, secret=False, ask=False)
+        found.append(Path(value).expanduser() if value else None)
+    return found[0], found[1]
+
+
+def _usable_folder(path: Path, option: str) -> Path:
+    """A server's storage folder, created owner-only; a clear error instead of a bind error."""
+    from lotas_core.fsutil import ensure_private_dir
+
+    path = Path(path).expanduser()
+    try:
+        ensure_private_dir(path)
+        if not path.is_dir():
+            raise NotADirectoryError(20, "n'est pas un dossier")
+    except OSError as exc:
+        raise UsageError(
+            f"Dossier {path} inutilisable ({exc.strerror or exc}) : choisissez un autre {option}.",
+            f"unusable folder {path}: {exc}",
+        ) from None
+    return path

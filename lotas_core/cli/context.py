@@ -7,8 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lotas_core.errors import UsageError
-from lotas_core.settings import LoadedSettings, Settings, load_settings, validate_finess
+from lotas_core.settings import LoadedSettings, Settings, load_settings, require_finess
 
 if TYPE_CHECKING:
     from lotas_core.facade import Lotas
@@ -39,17 +38,7 @@ class CommandContext:
 
     def finess(self, given: str | None) -> str:
         """The FINESS from the command line, else from the settings; a clear error if neither."""
-        value = given or self.settings.finess
-        if not value:
-            raise UsageError(
-                "Aucun FINESS : passez --finess 000000001 ou renseignez « finess » dans les "
-                "paramètres (lotas config).",
-                "no FINESS given on the command line nor in the settings",
-            )
-        try:
-            return validate_finess(value)
-        except ValueError as exc:
-            raise UsageError(f"{exc} (reçu : « {value} »).", f"invalid FINESS {value!r}") from None
+        return require_finess(given or self.settings.finess)
 
     def archives(self, given: Path | None) -> Path:
         """The archive folder from the command line, else the configured one."""

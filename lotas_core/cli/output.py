@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from lotas_core.errors import UsageError
 from lotas_core.fsutil import atomic_write_bytes
 
 
@@ -14,4 +15,13 @@ def emit(text: str, output: Path | None, *, private: bool = True) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    atomic_write_bytes(Path(output), text.encode("utf-8"), private=private)
+    from lotas_core.exports import check_output_path
+
+    target = check_output_path(output)
+    try:
+        atomic_write_bytes(target, text.encode("utf-8"), private=private)
+    except OSError as exc:
+        raise UsageError(
+            f"Impossible d'écrire {target} ({exc.strerror or exc}) : choisissez un autre fichier.",
+            f"cannot write {target}: {exc}",
+        ) from None

@@ -11,9 +11,9 @@ from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from lotas_plugins.psy_sma_2021 import params
 
 from lotas_core.campaign import PATIENT_COLUMNS, Campaign, SampleSizes
+from lotas_plugins.psy_sma_2021 import params
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from lotas_plugins.psy_sma_2021 import params
-from lotas_plugins.psy_sma_2021.layouts import RAA_COLUMNS, RAA_P09, RPS_COLUMNS, RPS_P08
 
 from lotas_core.archives import archive_info, find_archive, find_member, read_members
 from lotas_core.errors import ArchiveError
 from lotas_core.fixedwidth import FixedWidthTable, Layout, read_fixed_width, split_lines
 from lotas_core.records import ParseReport, ProgressCallback, Records, RecordSource
+from lotas_plugins.psy_sma_2021 import params
+from lotas_plugins.psy_sma_2021.layouts import RAA_COLUMNS, RAA_P09, RPS_COLUMNS, RPS_P08
 
 if TYPE_CHECKING:
     from lotas_core.campaign import Campaign

@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from lotas_plugins.transport_direct.options import DirectOptions
 from requests.adapters import HTTPAdapter
 
 from lotas_core.credentials import Credentials, Secret
@@ -43,6 +42,7 @@ from lotas_core.transport import (
     TransportError,
     TransportTimeout,
 )
+from lotas_plugins.transport_direct.options import DirectOptions
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
+from lotas_core.transport import ConnectTimeout, ReadTimeout
+
 DEFAULT_BASE_URL = "http://127.0.0.1:8765"
 
 
@@ -56,10 +58,8 @@ class DirectOptions(BaseModel):
         "celles fournies (proxy d'inspection TLS de l'établissement) ; la vérification TLS "
         "reste toujours active",
     )
-    connect_timeout: float = Field(10.0, gt=0, le=300,
-                                   description="Délai de connexion maximal (secondes)")
-    read_timeout: float = Field(60.0, gt=0, le=3600,
-                                description="Délai de réponse maximal (secondes)")
+    connect_timeout: ConnectTimeout = 10.0
+    read_timeout: ReadTimeout = 60.0
     max_retries: int = Field(5, ge=0, le=20, description="Nombre maximal de nouvelles tentatives")
     backoff_base: float = Field(0.5, ge=0, le=60,
                                 description="Attente avant la première nouvelle tentative (s)")

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lotas_plugins.transport_epop import protocol as p
 from pydantic import BaseModel, Field
 
 from lotas_core.credentials import Credentials
@@ -26,8 +25,10 @@ from lotas_core.errors import ConfigError
 from lotas_core.transport import (
     ClientNotAllowed,
     ConnectionRefused,
+    ConnectTimeout,
     Payload,
     ProtocolError,
+    ReadTimeout,
     Receipt,
     Rejected,
     RetryableError,
@@ -36,12 +37,22 @@ from lotas_core.transport import (
     TransportError,
     TransportTimeout,
 )
+from lotas_plugins.transport_epop import protocol as p
 
 log = logging.getLogger(__name__)
 
 MSG_INTERRUPTED = (
     "La connexion au serveur e-POP a été interrompue : réessayez ; si cela se reproduit, "
     "vérifiez que le serveur e-POP fonctionne."
+)
+
+#: The relay's ERROR frames carry an English ``message`` for its log; the user reads these.
+MSG_RELAY_ERRORS = {
+    "busy": "Le serveur e-POP est occupé (trop de postes connectés) : réessayez dans un instant.",
+}
+MSG_RELAY_ERROR = (
+    "Le serveur e-POP a refusé la demande (code {code}) : réessayez ; si cela se reproduit, "
+    "vérifiez que ce poste et le serveur e-POP utilisent la même version de lotas."
 )
 
 
@@ -58,10 +69,8 @@ class EpopOptions(BaseModel):
         None, description="Fichier de l'autorité de certification du serveur e-POP (cryptage)")
     source_address: str = Field(
         "", description="Adresse locale d'où partir (facultatif, postes à plusieurs adresses)")
-    connect_timeout: float = Field(10.0, gt=0, le=300,
-                                   description="Délai de connexion maximal (secondes)")
-    read_timeout: float = Field(60.0, gt=0, le=3600,
-                                description="Délai de réponse maximal (secondes)")
+    connect_timeout: ConnectTimeout = 10.0
+    read_timeout: ReadTimeout = 60.0
     max_retries: int = Field(2, ge=0, le=10,
                              description="Nouvelles tentatives si la connexion est coupée")
     backoff_base: float = Field(0.5, ge=0, le=60,
@@ -123,6 +132,12 @@ class EpopTransport(Transport):
         except OSError as exc:
             if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT):
                 raise TransportTimeout(f"{opts.host}:{opts.port}: {exc.strerror}") from None
+            if source and exc.errno == errno.EADDRNOTAVAIL:
+                raise ConfigError(
+                    f"L'adresse locale {opts.source_address} n'appartient pas à ce poste : "
+                    "corrigez ou videz l'option source_address.",
+                    f"source address {opts.source_address} not available: {exc}",
+                ) from None
             raise TransportError(
                 f"Impossible de joindre le serveur e-POP {opts.host}:{opts.port} ({exc.strerror})"
                 " : vérifiez l'adresse IP du serveur.",
@@ -184,10 +199,10 @@ class EpopTransport(Transport):
             body = _safe_json(frame)
             if body.get("code") == "not_allowed":
                 raise ClientNotAllowed(str(body.get("address", "?")), int(body.get("port", 0)))
+            code = str(body.get("code", "?"))
             raise ProtocolError(
-                f"Le serveur e-POP a refusé la demande ({body.get('code', '?')}) : "
-                f"{body.get('message', '')}",
-                f"relay error {body}",
+                MSG_RELAY_ERRORS.get(code, MSG_RELAY_ERROR.format(code=code)),
+                f"relay error {code}: {body.get('message', '')}",
             )
         if frame.type not in types:
             raise ProtocolError("Réponse inattendue du serveur e-POP : réessayez.",

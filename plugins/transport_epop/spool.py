@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from lotas_core.fsutil import atomic_write_bytes, ensure_private_dir
+from lotas_core.fsutil import atomic_write_bytes, ensure_private_dir, fsync_dir
 
 STATES = ("queued", "forwarding", "delivered", "failed")
 _FOLDERS = {"queued": "queue", "delivered": "delivered", "failed": "failed"}
@@ -33,20 +33,6 @@ _FOLDERS = {"queued": "queue", "delivered": "delivered", "failed": "failed"}
 
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename durable (POSIX); Windows cannot open folders and needs no such step."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class Incoming:
@@ -110,7 +96,7 @@ class Spool:
         item.handle.close()
         meta = {**item.meta, "queued_at": datetime.now(UTC).isoformat(timespec="milliseconds")}
         atomic_write_bytes(item.folder / "meta.json", json.dumps(meta).encode("utf-8"))
-        _fsync_dir(item.folder)
+        fsync_dir(item.folder)
         digest = key_hash(meta["key"])
         with self.lock:
             current = self.state(meta["key"])["state"]
@@ -120,8 +106,8 @@ class Spool:
             if current == "failed":
                 shutil.rmtree(self.folder("failed") / digest, ignore_errors=True)
             os.rename(item.folder, self.folder("queued") / digest)
-            _fsync_dir(self.folder("queued"))
-            _fsync_dir(self.root / "incoming")
+            fsync_dir(self.folder("queued"))
+            fsync_dir(self.root / "incoming")
         self.wakeup.set()
         return "queued", False
 
@@ -161,8 +147,8 @@ class Spool:
             if target.exists():
                 shutil.rmtree(target, ignore_errors=True)
             os.rename(folder, target)
-            _fsync_dir(self.folder(state))
-            _fsync_dir(self.folder("queued"))
+            fsync_dir(self.folder(state))
+            fsync_dir(self.folder("queued"))
 
     def mark_delivered(self, folder: Path, receipt: dict[str, Any]) -> None:
         self._move(folder, "delivered", "receipt.json", receipt)

@@ -8,6 +8,7 @@ The toy archive ``<FINESS>.2019.12.<ts>.in.zip`` holds ``patients.txt``, one pat
 from __future__ import annotations
 
 import io
+import sys
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -124,8 +125,17 @@ def write_toy_archive(folder: Path, lines: list[str], stamp: str = "310120200930
     return path
 
 
-def toy_lotas() -> Lotas:
-    return Lotas(get_plugin_manager(load_entry_points=False, extra_plugins=[("toy", ToyPlugin())]))
+def toy_lotas(*extra: tuple[str, object]) -> Lotas:
+    """The facade with the toy campaign only, plus ``extra`` (name, plugin) pairs."""
+    return Lotas(get_plugin_manager(load_entry_points=False,
+                                    extra_plugins=[("toy", ToyPlugin()), *extra]))
+
+
+@pytest.fixture(scope="session")
+def cf():
+    """This module: the toy campaign and the sample-draw helpers, for the tests of this folder
+    (``--import-mode=importlib`` forbids importing a conftest)."""
+    return sys.modules[__name__]
 
 
 @pytest.fixture
@@ -136,6 +146,12 @@ def lotas() -> Lotas:
 @pytest.fixture
 def settings() -> Settings:
     return load_settings(None, campaign=TOY_CAMPAIGN, finess=TOY_FINESS).settings
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> History:
+    """An empty history database of its own."""
+    return History(tmp_path / "data" / "history.sqlite3")
 
 
 @pytest.fixture

@@ -7,38 +7,26 @@ import logging
 import os
 import sqlite3
 import stat
-from pathlib import Path
 
 import pytest
 
 from lotas_core.cli.context import CommandContext
 from lotas_core.cli.main import main
 
-HERE = Path(__file__).parent
 SEED = "0f" * 32
+TOY_FINESS = "000000001"  # the toy archives' FINESS (conftest.TOY_FINESS)
 
-
-def _conftest():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("draw_conftest_c", HERE / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cf = _conftest()
 
 
 @pytest.fixture(autouse=True)
-def toy_cli(monkeypatch):
+def toy_cli(cf, monkeypatch):
     toy = cf.toy_lotas()
     monkeypatch.setattr(CommandContext, "lotas", property(lambda self: toy))
     monkeypatch.setenv("LOTAS_CAMPAIGN", cf.TOY_CAMPAIGN)
 
 
 def _draw(capsys, archives, *extra):
-    code = main(["draw", "--archives", str(archives), "--finess", cf.TOY_FINESS, *extra])
+    code = main(["draw", "--archives", str(archives), "--finess", TOY_FINESS, *extra])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -72,6 +60,7 @@ def test_draw_table_and_tsv(capsys, archives):
 
 def test_draw_output_file_is_owner_only(capsys, archives, tmp_path):
     target = tmp_path / "out" / "tirage.csv"
+    target.parent.mkdir()
     code, out, _ = _draw(capsys, archives, "--format", "csv", "--output", str(target))
     assert code == 0 and out == ""
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
@@ -92,7 +81,7 @@ def test_unknown_draw_id_exit_2(capsys):
         assert err.startswith("lotas: erreur : Tirage inconnu") and err.count("\n") == 1
 
 
-def test_small_population_notice_on_stderr(capsys, tmp_path):
+def test_small_population_notice_on_stderr(cf, capsys, tmp_path):
     folder = tmp_path / "small"
     cf.write_toy_archive(folder, cf.toy_lines(7, excluded_every=0))
     code, out, err = _draw(capsys, folder, "--format", "json")
@@ -101,14 +90,14 @@ def test_small_population_notice_on_stderr(capsys, tmp_path):
     assert len(json.loads(out)["rows"]) == 7
 
 
-def test_no_eligible_exit_2(capsys, tmp_path):
+def test_no_eligible_exit_2(cf, capsys, tmp_path):
     folder = tmp_path / "none"
     cf.write_toy_archive(folder, cf.toy_lines(3, excluded_every=1))
     code, _out, err = _draw(capsys, folder)
     assert code == 2 and "Aucun patient éligible" in err
 
 
-def test_history_list_json_and_check(capsys, archives, data_dir):
+def test_history_list_json_and_check(cf, capsys, archives, data_dir):
     _draw(capsys, archives, "--seed", SEED)
     _draw(capsys, archives, "--seed", SEED)
     assert main(["history"]) == 0
@@ -144,7 +133,7 @@ def test_export_every_format(capsys, archives, tmp_path):
     assert main(["export", draw_id, "--format", "xlsx"]) == 2
 
 
-def test_no_ipp_in_logs_or_errors(capsys, caplog, archives):
+def test_no_ipp_in_logs_or_errors(cf, capsys, caplog, archives):
     caplog.set_level(logging.DEBUG)
     code, out, err = _draw(capsys, archives, "--seed", SEED, "--format", "json")
     data = json.loads(out)
@@ -157,3 +146,25 @@ def test_no_ipp_in_logs_or_errors(capsys, caplog, archives):
     logged = caplog.text + err + err2
     assert "tirage enregistré" in logged  # something was logged/printed
     assert not [key for key in keys if key in logged]
+
+
+def test_output_under_a_file_fails_before_any_draw(capsys, archives, tmp_path, data_dir):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code, out, err = _draw(capsys, archives, "--format", "csv",
+                           "--output", str(blocker / "sub" / "tirage.csv"))
+    assert code == 2 and out == ""
+    assert err.startswith("lotas: erreur : Impossible d'écrire") and err.count("\n") == 1
+    assert "tirage enregistré" not in err
+    assert main(["history", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["draws"] == []  # nothing was stored
+
+
+def test_export_onto_a_folder_is_refused(capsys, archives, tmp_path):
+    _code, out, _ = _draw(capsys, archives, "--seed", SEED, "--format", "json")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    code = main(["export", json.loads(out)["draw_id"], "--format", "csv", "--output", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2 and "c'est un dossier" in err and err.count("\n") == 1
+    assert list(folder.iterdir()) == []

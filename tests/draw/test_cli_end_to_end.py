@@ -176,6 +176,7 @@ def test_exports_owner_only_and_typed_xlsx(capsys, archives, tmp_path):
     from openpyxl import load_workbook
 
     result = _draw_json(capsys, archives, "--seed", SEED)
+    (tmp_path / "exports").mkdir()
     for fmt in ("tsv", "csv", "xlsx", "json", "html"):
         target = tmp_path / "exports" / f"tirage.{fmt}"
         code, _out, err = _run(capsys, "export", result["draw_id"], "--format", fmt,

@@ -14,19 +14,6 @@ from lotas_core.draw import draw
 from lotas_core.drawing import make_draw, open_history, verify_draw
 from lotas_core.errors import UsageError
 
-HERE = Path(__file__).parent
-
-
-def _conftest():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("draw_conftest_d", HERE / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cf = _conftest()
 SEED = bytes(range(32))
 
 
@@ -68,7 +55,7 @@ def test_random_seed_when_none_given(lotas, settings, archives):
     assert len(one.seed) == 64 and one.seed != two.seed
 
 
-def test_small_population_draws_everyone_with_a_notice(lotas, settings, tmp_path):
+def test_small_population_draws_everyone_with_a_notice(cf, lotas, settings, tmp_path):
     folder = tmp_path / "small"
     cf.write_toy_archive(folder, cf.toy_lines(12, excluded_every=0))
     record, _ = make_draw(lotas, settings, folder=folder, seed=SEED)
@@ -77,7 +64,7 @@ def test_small_population_draws_everyone_with_a_notice(lotas, settings, tmp_path
     assert len(record.rows) == 12
 
 
-def test_between_80_and_110_fills_the_reserve_partly(lotas, settings, tmp_path):
+def test_between_80_and_110_fills_the_reserve_partly(cf, lotas, settings, tmp_path):
     folder = tmp_path / "mid"
     cf.write_toy_archive(folder, cf.toy_lines(95, excluded_every=0))
     record, _ = make_draw(lotas, settings, folder=folder, seed=SEED)
@@ -85,7 +72,7 @@ def test_between_80_and_110_fills_the_reserve_partly(lotas, settings, tmp_path):
     assert "95 patients éligibles seulement" in record.notice
 
 
-def test_no_eligible_patient_makes_no_draw(lotas, settings, tmp_path):
+def test_no_eligible_patient_makes_no_draw(cf, lotas, settings, tmp_path):
     folder = tmp_path / "none"
     cf.write_toy_archive(folder, cf.toy_lines(5, excluded_every=1))
     with pytest.raises(UsageError, match="Aucun patient éligible.*aucun tirage"):
@@ -98,7 +85,7 @@ def test_verify_identical(lotas, settings, archives):
     assert verify_draw(lotas, settings, record.draw_id, archives) == []
 
 
-def test_verify_uses_the_recorded_archive_not_a_newer_one(lotas, settings, archives):
+def test_verify_uses_the_recorded_archive_not_a_newer_one(cf, lotas, settings, archives):
     record, _ = make_draw(lotas, settings, folder=archives, seed=SEED)
     cf.write_toy_archive(archives, cf.toy_lines(50), stamp="31012021093000")
     assert verify_draw(lotas, settings, record.draw_id, archives) == []
@@ -147,18 +134,15 @@ def test_verify_missing_archive_is_a_usage_error(lotas, settings, archives, tmp_
         verify_draw(lotas, settings, "000000001-nope", archives)
 
 
-def test_sizes_come_from_the_sample_sizes_hook(settings, archives):
+def test_sizes_come_from_the_sample_sizes_hook(cf, settings, archives):
     from lotas_core import SampleSizes, hookimpl
-    from lotas_core.facade import Lotas
-    from lotas_core.plugins import get_plugin_manager
 
     class SmallSample:
         @hookimpl
         def lotas_sample_sizes(self, campaign, eligible_count):
             return SampleSizes(10, 5)
 
-    lotas = Lotas(get_plugin_manager(load_entry_points=False, extra_plugins=[
-        ("toy", cf.ToyPlugin()), ("small", SmallSample())]))
+    lotas = cf.toy_lotas(("small", SmallSample()))
     record, selection = make_draw(lotas, settings, folder=archives, seed=SEED)
     assert (record.sizes.main, record.sizes.reserve) == (10, 5) and len(record.rows) == 15
     expected = draw(selection.eligible_keys, SEED, 10, 5)
@@ -181,3 +165,33 @@ def test_blank_cells_become_empty_strings():
     assert row == {"NUMTAS": 1, "TYPECH": "P", "IPP": "K1", "SEXE": "1", "AGE": 40, "MODENT": "",
                    "MODSORT": "", "DEST": "", "PROV": "", "LISTEDA": "F20",
                    "DATACTE": "2019-12-01"}
+
+
+@pytest.mark.parametrize("finess", [None, "12"])
+def test_make_draw_and_the_cli_word_a_missing_or_bad_finess_alike(lotas, archives, finess):
+    from lotas_core.cli.context import CommandContext
+    from lotas_core.settings import load_settings
+
+    settings = load_settings(None, campaign="toy_campaign").settings
+    with pytest.raises(UsageError) as from_core:
+        make_draw(lotas, settings, folder=archives, finess=finess, seed=SEED)
+    with pytest.raises(UsageError) as from_cli:
+        CommandContext(_loaded=load_settings(None)).finess(finess)
+    assert from_core.value.user_message == from_cli.value.user_message
+    assert ("Aucun FINESS" if finess is None else "FINESS invalide") in from_core.value.user_message
+
+
+def test_no_everyone_drawn_notice_when_a_plugin_draws_fewer(cf, settings, tmp_path):
+    from lotas_core import SampleSizes, hookimpl
+
+    class Fewer:
+        @hookimpl
+        def lotas_sample_sizes(self, campaign, eligible_count):
+            return SampleSizes(5, 2)
+
+    lotas = cf.toy_lotas(("fewer", Fewer()))
+    folder = tmp_path / "small"
+    cf.write_toy_archive(folder, cf.toy_lines(12, excluded_every=0))
+    record, _ = make_draw(lotas, settings, folder=folder, seed=SEED)
+    assert len(record.rows) == 7
+    assert "tous sont tirés" not in record.notice

@@ -9,33 +9,17 @@ import os
 import re
 import stat
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 
 from lotas_core.errors import UsageError
 from lotas_core.exports import export, footer, to_csv, to_html_report, to_json, to_tsv, write_xlsx
-from lotas_core.history import History
 
-HERE = Path(__file__).parent
 HEADER = "NUMTAS\tTYPECH\tIPP\tSEXE\tAGE\tMODENT\tMODSORT\tDEST\tPROV\tLISTEDA\tDATACTE"
 
 
-def _conftest():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("draw_conftest_e", HERE / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cf = _conftest()
-
-
 @pytest.fixture
-def record(tmp_path: Path):
-    history = History(tmp_path / "history.sqlite3")
+def record(cf, history):
     return cf.add_sample_draw(history)
 
 
@@ -100,8 +84,7 @@ def test_xlsx_is_typed_with_a_parameters_sheet(record, tmp_path):
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", params["Date du tirage"])
 
 
-def test_xlsx_never_turns_text_into_a_formula(tmp_path):
-    history = History(tmp_path / "history.sqlite3")
+def test_xlsx_never_turns_text_into_a_formula(cf, history, tmp_path):
     rows = cf.sample_rows(1, 0)
     rows[0]["IPP"] = "=HYPERLINK(\"x\")"
     record = cf.add_sample_draw(history, rows=rows)
@@ -124,8 +107,7 @@ def test_unknown_format(record, tmp_path):
         export(record, "pdf", tmp_path / "x.pdf")
 
 
-def test_html_report_is_self_contained_french_and_escaped(tmp_path):
-    history = History(tmp_path / "history.sqlite3")
+def test_html_report_is_self_contained_french_and_escaped(cf, history):
     rows = cf.sample_rows(2, 1)
     rows[0]["LISTEDA"] = "<script>alert(1)</script>"
     record = cf.add_sample_draw(history, rows=rows)
@@ -147,3 +129,14 @@ def test_unwritable_target_is_a_usage_error(record, tmp_path):
     blocker.write_text("x")
     with pytest.raises(UsageError, match="Impossible d'écrire"):
         export(record, "tsv", blocker / "sub" / "x.tsv")
+
+
+def test_xlsx_of_an_edited_row_keeps_the_text_instead_of_crashing(cf, history, tmp_path):
+    rows = cf.sample_rows(1, 0)
+    rows[0].update(AGE="trente", DATACTE="2019-13-45")
+    record = cf.add_sample_draw(history, rows=rows)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(write_xlsx(record, tmp_path / "t.xlsx"))["Tirage"]
+    assert [sheet["E2"].value, sheet["K2"].value] == ["trente", "2019-13-45"]
+    assert sheet["A2"].value == 1 and sheet["A2"].data_type == "n"

@@ -21,22 +21,6 @@ from lotas_core.transport import Receipt
 HERE = Path(__file__).parent
 
 
-def _conftest():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("draw_conftest", HERE / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cf = _conftest()
-
-
-@pytest.fixture
-def history(tmp_path: Path) -> History:
-    return History(tmp_path / "data" / "history.sqlite3")
-
 
 def _raw(history: History) -> sqlite3.Connection:
     conn = sqlite3.connect(history.path)
@@ -46,7 +30,7 @@ def _raw(history: History) -> sqlite3.Connection:
     return conn
 
 
-def test_add_get_list_and_label(history: History):
+def test_add_get_list_and_label(cf, history: History):
     first = cf.add_sample_draw(history)
     second = cf.add_sample_draw(history)
     other = cf.add_sample_draw(history, finess="2A0000001")
@@ -63,7 +47,7 @@ def test_add_get_list_and_label(history: History):
     assert history.check() == []
 
 
-def test_entry_hash_is_sha256_of_canonical_json(history: History):
+def test_entry_hash_is_sha256_of_canonical_json(cf, history: History):
     record = cf.add_sample_draw(history)
     stored = sqlite3.connect(history.path).execute(
         "SELECT entry_json, entry_hash FROM draws"
@@ -102,14 +86,14 @@ def test_unknown_draw_is_a_usage_error(history: History):
         history.add_transmission("nope", Receipt("t", "r", "s"))
 
 
-def test_database_is_owner_only(history: History):
+def test_database_is_owner_only(cf, history: History):
     cf.add_sample_draw(history)
     assert stat.S_IMODE(os.stat(history.path).st_mode) == 0o600
     leftovers = [p.name for p in history.path.parent.iterdir() if p.name != history.path.name]
     assert leftovers == []  # no -journal/-wal left behind
 
 
-def test_triggers_refuse_update_and_delete(history: History):
+def test_triggers_refuse_update_and_delete(cf, history: History):
     cf.add_sample_draw(history)
     conn = sqlite3.connect(history.path)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -118,7 +102,7 @@ def test_triggers_refuse_update_and_delete(history: History):
         conn.execute("DELETE FROM draws")
 
 
-def test_transmissions_are_appended_and_chained(history: History):
+def test_transmissions_are_appended_and_chained(cf, history: History):
     record = cf.add_sample_draw(history)
     history.add_transmission(record.draw_id, Receipt("transport_direct", "R-1", "cafe"))
     history.add_transmission(record.draw_id, Receipt("transport_direct", "R-1", "cafe",
@@ -138,7 +122,7 @@ def test_transmissions_are_appended_and_chained(history: History):
     assert any("Transmission du tirage" in p and record.draw_id in p for p in problems)
 
 
-def test_check_names_an_edited_row(history: History):
+def test_check_names_an_edited_row(cf, history: History):
     records = [cf.add_sample_draw(history) for _ in range(3)]
     conn = _raw(history)
     conn.execute("UPDATE draws SET entry_json = replace(entry_json, 'SECRETIPP002', "
@@ -151,7 +135,7 @@ def test_check_names_an_edited_row(history: History):
     assert "SECRETIPP" not in " ".join(problems)
 
 
-def test_check_names_an_edited_field(history: History):
+def test_check_names_an_edited_field(cf, history: History):
     record = cf.add_sample_draw(history)
     conn = _raw(history)
     conn.execute("UPDATE draws SET entry_json = replace(entry_json, '\"seed\":\"00', "
@@ -161,7 +145,7 @@ def test_check_names_an_edited_field(history: History):
     assert record.draw_id in problem and "seed" in problem
 
 
-def test_check_finds_a_rehashed_edit_by_the_chain(history: History):
+def test_check_finds_a_rehashed_edit_by_the_chain(cf, history: History):
     """An attacker who also recomputes the entry's own hash breaks the next link."""
     records = [cf.add_sample_draw(history) for _ in range(3)]
     conn = _raw(history)
@@ -174,7 +158,7 @@ def test_check_finds_a_rehashed_edit_by_the_chain(history: History):
     assert any(records[2].draw_id in p and "lien" in p for p in problems)
 
 
-def test_check_finds_a_deleted_middle_entry(history: History):
+def test_check_finds_a_deleted_middle_entry(cf, history: History):
     records = [cf.add_sample_draw(history) for _ in range(3)]
     conn = _raw(history)
     conn.execute("DELETE FROM draws WHERE draw_id = ?", (records[1].draw_id,))
@@ -184,7 +168,7 @@ def test_check_finds_a_deleted_middle_entry(history: History):
     assert any("supprimée" in p for p in problems)
 
 
-def test_check_finds_a_deleted_last_entry(history: History):
+def test_check_finds_a_deleted_last_entry(cf, history: History):
     records = [cf.add_sample_draw(history) for _ in range(3)]
     conn = _raw(history)
     conn.execute("DELETE FROM draws WHERE draw_id = ?", (records[2].draw_id,))
@@ -193,7 +177,7 @@ def test_check_finds_a_deleted_last_entry(history: History):
     assert any("3 tirage(s) enregistré(s), 2 présent(s)" in p for p in problems)
 
 
-def test_check_finds_reordering(history: History):
+def test_check_finds_reordering(cf, history: History):
     records = [cf.add_sample_draw(history) for _ in range(3)]
     conn = _raw(history)
     conn.execute("UPDATE draws SET seq = -1 WHERE seq = 1")
@@ -212,7 +196,7 @@ def test_unreadable_database_is_a_usage_error(tmp_path: Path):
         History(path).list()
 
 
-def test_exception_mid_transaction_leaves_no_half_entry(history: History, monkeypatch):
+def test_exception_mid_transaction_leaves_no_half_entry(cf, history: History, monkeypatch):
     cf.add_sample_draw(history)
 
     def boom(*args, **kwargs):
@@ -228,11 +212,15 @@ def test_exception_mid_transaction_leaves_no_half_entry(history: History, monkey
     assert history.check() == []
 
 
-_KILLED_WRITER = textwrap.dedent("""
-    import os, signal, sys, importlib.util
+#: Start of the writer scripts run in other processes: argv[1] = database, argv[2] = conftest.
+_LOAD_CONFTEST = """
+    import importlib.util, os, signal, sys, time
     spec = importlib.util.spec_from_file_location("cf", sys.argv[2])
     cf = importlib.util.module_from_spec(spec); spec.loader.exec_module(cf)
     from lotas_core.history import History
+"""
+
+_KILLED_WRITER = textwrap.dedent(_LOAD_CONFTEST + """
     def die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     History._advance_head = die
@@ -240,7 +228,7 @@ _KILLED_WRITER = textwrap.dedent("""
 """)
 
 
-def test_killed_writer_leaves_no_half_entry(history: History):
+def test_killed_writer_leaves_no_half_entry(cf, history: History):
     cf.add_sample_draw(history)
     proc = subprocess.run(
         [sys.executable, "-c", _KILLED_WRITER, str(history.path), str(HERE / "conftest.py")],
@@ -253,11 +241,7 @@ def test_killed_writer_leaves_no_half_entry(history: History):
     assert history.check() == []
 
 
-_WRITER = textwrap.dedent("""
-    import sys, time, importlib.util
-    spec = importlib.util.spec_from_file_location("cf", sys.argv[2])
-    cf = importlib.util.module_from_spec(spec); spec.loader.exec_module(cf)
-    from lotas_core.history import History
+_WRITER = textwrap.dedent(_LOAD_CONFTEST + """
     history = History(sys.argv[1])
     start = float(sys.argv[3])
     while time.time() < start:
@@ -288,7 +272,7 @@ def test_two_processes_drawing_at_once_both_land(history: History):
     assert history.check() == []
 
 
-def test_journal_is_owner_only_during_a_transaction(history: History):
+def test_journal_is_owner_only_during_a_transaction(cf, history: History):
     cf.add_sample_draw(history)
     conn = sqlite3.connect(history.path, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
@@ -300,7 +284,7 @@ def test_journal_is_owner_only_during_a_transaction(history: History):
     conn.close()
 
 
-def test_funnel_order_survives_the_canonical_json(history: History):
+def test_funnel_order_survives_the_canonical_json(cf, history: History):
     record = cf.add_sample_draw(history)
     assert list(history.get(record.draw_id).funnel) == ["base", "excluded", "eligible"]
 
@@ -312,7 +296,7 @@ def test_uncreatable_database_is_a_usage_error(tmp_path: Path):
         History(blocker / "history.sqlite3")
 
 
-def test_draw_id_is_readable_and_unique(history: History):
+def test_draw_id_is_readable_and_unique(cf, history: History):
     import re
 
     ids = {cf.add_sample_draw(history).draw_id for _ in range(20)}
@@ -323,7 +307,7 @@ def test_draw_id_is_readable_and_unique(history: History):
     assert record.draw_id[10:25] == record.created_at.astimezone().strftime("%Y%m%d-%H%M%S")
 
 
-def test_a_colliding_draw_id_gets_a_new_one(history: History, monkeypatch):
+def test_a_colliding_draw_id_gets_a_new_one(cf, history: History, monkeypatch):
     import lotas_core.history as module
 
     first = cf.add_sample_draw(history)
@@ -334,14 +318,14 @@ def test_a_colliding_draw_id_gets_a_new_one(history: History, monkeypatch):
     assert history.check() == []
 
 
-def test_known_fields_cover_the_entry(history: History):
+def test_known_fields_cover_the_entry(cf, history: History):
     from lotas_core.history_check import KNOWN_FIELDS
 
     record = cf.add_sample_draw(history)
     assert set(record.content()) - {"digests"} == KNOWN_FIELDS
 
 
-def test_an_added_field_is_reported_without_repeating_its_name(history: History):
+def test_an_added_field_is_reported_without_repeating_its_name(cf, history: History):
     record = cf.add_sample_draw(history)
     conn = _raw(history)
     conn.execute("UPDATE draws SET entry_json = replace(entry_json, '{\"algorithm\"', "

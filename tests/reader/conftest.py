@@ -104,10 +104,9 @@ def write_archive(
 @pytest.fixture
 def lotas():
     """A facade with only the campaign plugin (no entry points: other plugins stay out)."""
-    from lotas_plugins import psy_sma_2021
-
     from lotas_core.facade import Lotas
     from lotas_core.plugins import get_plugin_manager
+    from lotas_plugins import psy_sma_2021
 
     pm = get_plugin_manager(load_entry_points=False, extra_plugins=[("psy_sma_2021", psy_sma_2021)])
     return Lotas(pm)

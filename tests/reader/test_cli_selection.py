@@ -69,6 +69,7 @@ def test_eligible_json(capsys, small_archive):
 
 def test_eligible_output_file_is_private(capsys, small_archive, tmp_path):
     target = tmp_path / "out" / "eligible.csv"
+    target.parent.mkdir()
     code, out, _ = eligible(capsys, small_archive, "--output", str(target))
     assert code == 0 and out == ""
     assert target.read_text().startswith(HEADER + "\n")

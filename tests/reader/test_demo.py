@@ -14,10 +14,9 @@ from lotas_core.pipeline import select
 
 @pytest.fixture(scope="module")
 def demo_selection(tmp_path_factory):
-    from lotas_plugins import psy_sma_2021
-
     from lotas_core.facade import Lotas
     from lotas_core.plugins import get_plugin_manager
+    from lotas_plugins import psy_sma_2021
 
     folder = tmp_path_factory.mktemp("demo")
     path = write_demo_archive(folder)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from lotas_plugins.psy_sma_2021.layouts import RAA_COLUMNS, RAA_P09, RPS_COLUMNS, RPS_P08
 
 from lotas_core.fixedwidth import (
     REASONS,
@@ -16,6 +15,7 @@ from lotas_core.fixedwidth import (
     read_fixed_width,
     split_lines,
 )
+from lotas_plugins.psy_sma_2021.layouts import RAA_COLUMNS, RAA_P09, RPS_COLUMNS, RPS_P08
 
 
 def read_raa(text: str, columns=RAA_COLUMNS):

@@ -61,6 +61,7 @@ def test_age_in_completed_years_birthday_on_datacte_counts(select_lines, build, 
 
 def test_leap_day_birthdays():
     import numpy as np
+
     from lotas_plugins.psy_sma_2021.campaign import completed_years, completed_years_array
 
     born = date(2000, 2, 29)

@@ -31,6 +31,21 @@ RECEIVER_USER = "dim01"
 RECEIVER_PASSWORD = "epmsi-Pa55-word"
 
 
+def _wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Poll ``predicate`` until true or ``timeout`` seconds have passed (bounded wait)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., bool]:
+    return _wait_until
+
+
 # -- draws and payloads --------------------------------------------------------------------------
 
 

@@ -9,15 +9,14 @@ import select
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
-from lotas_plugins.transport_epop.client import EpopOptions, EpopTransport
 
 from lotas_core.cli.main import main
 from lotas_core.drawing import open_history
 from lotas_core.settings import load_settings
+from lotas_plugins.transport_epop.client import EpopOptions, EpopTransport
 
 LOTAS = [sys.executable, "-m", "lotas_core.cli.main"]
 
@@ -68,15 +67,6 @@ def start(servers: list[ServerProcess], *args: str) -> ServerProcess:
 def run_lotas(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*LOTAS, *args], capture_output=True, text=True, timeout=60,
                           env=dict(os.environ))
-
-
-def wait_until(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_transmit_end_to_end(tmp_path, config_file, monkeypatch, servers, capsys):
@@ -140,7 +130,7 @@ def test_transmit_errors_are_one_french_line(tmp_path, config_file, closed_port)
 
 
 def test_relay_killed_after_ack_delivers_once(tmp_path, monkeypatch, servers, receiver_factory,
-                                              make_payload):
+                                              make_payload, wait_until):
     import socket
 
     with socket.socket() as sock:
@@ -212,3 +202,53 @@ def test_epmsi_server_user_without_password_is_a_usage_error(monkeypatch):
     monkeypatch.delenv("LOTAS_EPMSI_PASSWORD", raising=False)
     result = run_lotas("epmsi-server", "--port", "0", "--user", "dim01")
     assert result.returncode == 2 and "LOTAS_EPMSI_PASSWORD" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["epop-server", "--max-frame", "-1"],
+    ["epop-server", "--max-clients", "0"],
+    ["epop-server", "--idle-timeout", "0"],
+    ["epmsi-server", "--error-rate", "7"],
+    ["epmsi-server", "--drop-rate", "-0.5"],
+    ["epmsi-server", "--max-size", "abc"],
+])
+def test_server_numbers_out_of_range_exit_2(capsys, argv):
+    with pytest.raises(SystemExit) as stopped:
+        main([*argv, "--port", "0"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert argv[1] in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command, option", [("epmsi-server", "--store"),
+                                             ("epop-server", "--spool")])
+def test_server_storage_under_a_file_is_named(capsys, tmp_path, command, option):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    argv = [command, "--port", "0", option, str(blocker / "sub")]
+    assert main(argv + (["--no-forward"] if command == "epop-server" else [])) == 2
+    err = capsys.readouterr().err
+    assert f"Dossier {blocker / 'sub'} inutilisable" in err and option in err
+    assert "écouter" not in err and err.count("\n") == 1
+
+
+def test_epop_server_bad_upstream_names_the_option(capsys, tmp_path):
+    assert main(["epop-server", "--port", "0", "--spool", str(tmp_path / "s"),
+                 "--upstream", "ftp://relay.example"]) == 2
+    err = capsys.readouterr().err
+    assert "--upstream ftp://relay.example invalide" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["epmsi-server", "epop-server"])
+def test_server_unreadable_certificate_is_named(capsys, tmp_path, command):
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate\n")
+    argv = [command, "--port", "0", "--tls-cert", str(bad), "--tls-key", str(bad)]
+    if command == "epop-server":
+        argv += ["--no-forward", "--spool", str(tmp_path / "spool")]
+    else:
+        argv += ["--store", str(tmp_path / "store")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"Certificat TLS {bad} ou sa clé illisible" in err and "écouter" not in err
+    assert err.count("\n") == 1

@@ -88,3 +88,15 @@ def test_password_never_reaches_the_settings_file(config_file):
     save_settings(settings, config_file)
     text = config_file.read_text(encoding="utf-8")
     assert "Pr0xy-S3cret" not in text and "proxy_user" in text
+
+
+def test_relay_certificate_comes_from_the_keyring_then_the_options(memory_keyring, tmp_path):
+    from lotas_core.cli.cmd_transmit import relay_tls_files
+
+    store_in_keyring("epop_tls_cert", str(tmp_path / "relay.pem"))
+    store_in_keyring("epop_tls_key", str(tmp_path / "relay.key"))
+    found = relay_tls_files(None, None, Credentials())
+    assert found == (tmp_path / "relay.pem", tmp_path / "relay.key")
+    given = relay_tls_files(tmp_path / "cli.pem", tmp_path / "cli.key", Credentials())
+    assert given == (tmp_path / "cli.pem", tmp_path / "cli.key")
+    assert relay_tls_files(None, None, Credentials(environ={}, use_keyring=False)) == (None, None)

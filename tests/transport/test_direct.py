@@ -7,8 +7,6 @@ import logging
 import traceback
 
 import pytest
-from lotas_plugins.transport_direct.client import DirectTransport
-from lotas_plugins.transport_direct.options import DirectOptions, import_system_proxy
 
 from lotas_core.transport import (
     MSG_REFUSED,
@@ -21,6 +19,8 @@ from lotas_core.transport import (
     TLSFailure,
     TransportTimeout,
 )
+from lotas_plugins.transport_direct.client import DirectTransport
+from lotas_plugins.transport_direct.options import DirectOptions, import_system_proxy
 
 FAST = {"connect_timeout": 2, "read_timeout": 5, "backoff_base": 0.01, "backoff_max": 0.05,
         "max_total_time": 30}

@@ -6,16 +6,10 @@ import hashlib
 import re
 import socket
 import ssl
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from lotas_plugins.transport_direct.client import DirectTransport
-from lotas_plugins.transport_direct.options import DirectOptions
-from lotas_plugins.transport_epop.client import EpopOptions, EpopTransport
-from lotas_plugins.transport_epop.relay import RelayConfig, RelayServer
 
 from lotas_core.errors import ConfigError
 from lotas_core.transport import (
@@ -27,18 +21,13 @@ from lotas_core.transport import (
     TransportError,
     TransportTimeout,
 )
+from lotas_plugins.transport_direct.client import DirectTransport
+from lotas_plugins.transport_direct.options import DirectOptions
+from lotas_plugins.transport_epop.client import EpopOptions, EpopTransport
+from lotas_plugins.transport_epop.relay import RelayConfig, RelayServer
 
 FAST_DIRECT = {"connect_timeout": 1, "read_timeout": 5, "backoff_base": 0.01,
                "backoff_max": 0.05, "max_retries": 1, "max_total_time": 10}
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 @pytest.fixture
@@ -74,7 +63,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_relay_delivers_once_and_reports_status(receiver_factory, relay_factory, make_payload):
+def test_relay_delivers_once_and_reports_status(receiver_factory, relay_factory, make_payload,
+                                                wait_until):
     receiver = receiver_factory()
     relay = relay_factory(receiver.url)
     payload, draw = make_payload()
@@ -95,7 +85,8 @@ def test_relay_delivers_once_and_reports_status(receiver_factory, relay_factory,
     assert epop.status("no-such-key")["state"] == "unknown"
 
 
-def test_receiver_down_then_up_spool_drains_once(receiver_factory, relay_factory, make_payload):
+def test_receiver_down_then_up_spool_drains_once(receiver_factory, relay_factory, make_payload,
+                                                 wait_until):
     port = free_port()
     relay = relay_factory(f"http://127.0.0.1:{port}")
     epop = client(relay)
@@ -114,7 +105,7 @@ def test_receiver_down_then_up_spool_drains_once(receiver_factory, relay_factory
 
 
 def test_relay_restart_resumes_queued_payloads(
-        tmp_path, receiver_factory, relay_factory, make_payload):
+        tmp_path, receiver_factory, relay_factory, make_payload, wait_until):
     port = free_port()
     spool = tmp_path / "shared-spool"
     first = relay_factory(None, spool=spool)  # no forwarder: ACKed payloads stay queued
@@ -129,7 +120,7 @@ def test_relay_restart_resumes_queued_payloads(
     assert len(receiver.stored_payloads()) == 1
 
 
-def test_upstream_rejection_moves_to_failed(receiver_factory, relay_factory, tmp_path):
+def test_upstream_rejection_moves_to_failed(receiver_factory, relay_factory, tmp_path, wait_until):
     from lotas_core.transport import Payload
 
     receiver = receiver_factory()
@@ -145,7 +136,7 @@ def test_upstream_rejection_moves_to_failed(receiver_factory, relay_factory, tmp
 
 
 def test_fifty_clients_ten_payloads_each_lose_nothing(
-        receiver_factory, relay_factory, make_payload):
+        receiver_factory, relay_factory, make_payload, wait_until):
     receiver = receiver_factory()
     relay = relay_factory(receiver.url)
     payloads = [[make_payload(f"C{c}-{i}", n=2)[0] for i in range(10)] for c in range(50)]
@@ -192,6 +183,16 @@ def test_allow_list_accepts_cidr(relay_factory):
         client(relay, source_address="127.0.0.9").check()
 
 
+def test_unavailable_source_address_names_the_option(relay_factory):
+    from lotas_core.errors import ConfigError
+
+    relay = relay_factory(None)
+    with pytest.raises(ConfigError) as info:  # 192.0.2.1 (TEST-NET-1) is on no interface
+        client(relay, source_address="192.0.2.1").check()
+    assert "source_address" in info.value.message_fr and "192.0.2.1" in info.value.message_fr
+    assert relay.refused == []  # nothing reached the relay
+
+
 def test_refused_has_the_manuals_sentence(closed_port):
     epop = EpopTransport(EpopOptions(host="127.0.0.1", port=closed_port, connect_timeout=2))
     with pytest.raises(ConnectionRefused) as info:
@@ -219,7 +220,7 @@ def _fingerprint(cert_path: Path) -> str:
 
 
 def test_tls_with_ca_file_and_with_pinned_fingerprint(
-        receiver_factory, relay_factory, make_payload, tls_files, ca_file):
+        receiver_factory, relay_factory, make_payload, tls_files, ca_file, wait_until):
     receiver = receiver_factory()
     cert, key = tls_files("127.0.0.1")
     relay = relay_factory(receiver.url, tls_cert=cert, tls_key=key)

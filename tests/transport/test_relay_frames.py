@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from lotas_plugins.transport_epop import protocol as p
 from lotas_plugins.transport_epop.client import EpopOptions, EpopTransport
 from lotas_plugins.transport_epop.relay import RelayConfig, RelayServer
@@ -236,3 +237,22 @@ class _Replay:
     def recv(self, size: int) -> bytes:
         chunk, self.data = self.data[:size], self.data[size:]
         return chunk
+
+
+def test_busy_relay_is_told_in_french(tmp_path):
+    from lotas_core.transport import ProtocolError
+
+    server = RelayServer(RelayConfig(spool=tmp_path / "spool", port=0, idle_timeout=5,
+                                     max_clients=1), None).start()
+    try:
+        sock, _reader = connect(server)  # holds the only slot
+        host, port = server.address
+        client = EpopTransport(EpopOptions(host=host, port=port, connect_timeout=2,
+                                           read_timeout=5))
+        with pytest.raises(ProtocolError) as refused:
+            client.check()
+        assert refused.value.user_message.startswith("Le serveur e-POP est occupé")
+        assert "busy" not in refused.value.user_message
+        sock.close()
+    finally:
+        server.stop()

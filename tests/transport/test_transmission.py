@@ -127,6 +127,26 @@ def test_transmit_failure_stores_nothing(lotas, spy, drawn, closed_port, creds):
     assert spy.calls == []
 
 
+def test_an_edited_draw_is_never_transmitted(lotas, spy, drawn, receiver_factory, creds):
+    import sqlite3
+
+    from lotas_core.errors import CheckFailed
+
+    record, _ = drawn
+    receiver = receiver_factory()
+    settings = settings_for(receiver.url)
+    conn = sqlite3.connect(settings.history_path)
+    conn.execute("DROP TRIGGER draws_no_update")
+    conn.execute("UPDATE draws SET entry_json = replace(entry_json, '\"AGE\":', '\"AGE\":9')"
+                 " WHERE draw_id = ?", (record.draw_id,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(CheckFailed, match="modifié dans l'historique"):
+        transmit(lotas, settings, record.draw_id, credentials=creds())
+    assert receiver.events == [] and receiver.stored_payloads() == []
+    assert open_history(settings).transmissions(record.draw_id) == [] and spy.calls == []
+
+
 def test_transmit_unknown_draw(lotas):
     with pytest.raises(UsageError):
         transmit(lotas, settings_for("http://127.0.0.1:9"), "no-such-draw")

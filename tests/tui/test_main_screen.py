@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from lotas_tui.screens.main import CLIPBOARD_NOTICE, MainScreen
-from lotas_tui.widgets.dialogs import ConfirmDialog, ExportDialog, MessageDialog
-from lotas_tui.widgets.draw_table import TABLE_COLUMNS
 from textual.widgets import DataTable, OptionList, Static
 
 from lotas_core.drawing import open_history
 from lotas_core.exports import to_tsv
+from lotas_tui.screens.main import CLIPBOARD_NOTICE, MainScreen
+from lotas_tui.widgets.dialogs import ConfirmDialog, ExportDialog, MessageDialog
+from lotas_tui.widgets.draw_table import TABLE_COLUMNS
 
 SEED_A = bytes(range(32))
 SEED_B = bytes(32)

@@ -6,11 +6,11 @@ import asyncio
 import tomllib
 
 import pytest
-from lotas_tui.screens.main import MainScreen
-from lotas_tui.screens.settings import SettingsScreen
 from textual.widgets import Checkbox, Input, RadioButton, Static
 
 from lotas_core.transport import MSG_REFUSED
+from lotas_tui.screens.main import MainScreen
+from lotas_tui.screens.settings import SettingsScreen
 
 pytestmark = pytest.mark.timeout(120)
 

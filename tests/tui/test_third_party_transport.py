@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import tomllib
 
-from lotas_tui.screens.main import MainScreen
-from lotas_tui.screens.settings import SettingsScreen
 from pydantic import BaseModel, Field
 from textual.widgets import Checkbox, Input, Static
 
@@ -14,6 +12,8 @@ from lotas_core.facade import Lotas
 from lotas_core.hookspecs import hookimpl
 from lotas_core.plugins import get_plugin_manager
 from lotas_core.transport import Receipt, Transport
+from lotas_tui.screens.main import MainScreen
+from lotas_tui.screens.settings import SettingsScreen
 
 
 class PigeonOptions(BaseModel):

@@ -10,18 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lotas_tui.formatting import footer_text, sizes_of
-from lotas_tui.messages import DrawDone, FinessChanged, ReadProgress, TransmitDone, VerifyDone
-from lotas_tui.widgets.dialogs import (
-    ConfirmDialog,
-    ExportChoice,
-    ExportDialog,
-    FolderPicker,
-    MessageDialog,
-)
-from lotas_tui.widgets.draw_panels import CheckPanel, FunnelPanel
-from lotas_tui.widgets.draw_table import DrawTable
-from lotas_tui.widgets.establishment import EstablishmentBar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -39,6 +27,19 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
+
+from lotas_tui.formatting import footer_text, sizes_of
+from lotas_tui.messages import DrawDone, FinessChanged, ReadProgress, TransmitDone, VerifyDone
+from lotas_tui.widgets.dialogs import (
+    ConfirmDialog,
+    ExportChoice,
+    ExportDialog,
+    FolderPicker,
+    MessageDialog,
+)
+from lotas_tui.widgets.draw_panels import CheckPanel, FunnelPanel
+from lotas_tui.widgets.draw_table import DrawTable
+from lotas_tui.widgets.establishment import EstablishmentBar
 
 if TYPE_CHECKING:
     from lotas_tui.app import LotasApp

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lotas_tui.messages import ConnectionTested, ProxyImported
-from lotas_tui.transport_fields import DIRECT, EPOP
-from lotas_tui.widgets.epop_form import EpopForm
-from lotas_tui.widgets.options_form import OptionsForm
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,6 +27,11 @@ from textual.widgets import (
     TabPane,
 )
 from textual.worker import Worker, WorkerState
+
+from lotas_tui.messages import ConnectionTested, ProxyImported
+from lotas_tui.transport_fields import DIRECT, EPOP
+from lotas_tui.widgets.epop_form import EpopForm
+from lotas_tui.widgets.options_form import OptionsForm
 
 if TYPE_CHECKING:
     from lotas_tui.app import LotasApp

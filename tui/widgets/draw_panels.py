@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from lotas_tui.formatting import funnel_lines, parse_report_lines
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Static
+
+from lotas_tui.formatting import funnel_lines, parse_report_lines
 
 NO_DRAW = "Aucun tirage sélectionné."
 

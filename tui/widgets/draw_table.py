@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lotas_tui.formatting import cell_text
 from textual.widgets import DataTable
+
+from lotas_tui.formatting import cell_text
 
 #: The columns of the LOTAS table, in the manual's order (``lotas_core.campaign.DRAW_COLUMNS``).
 TABLE_COLUMNS = (

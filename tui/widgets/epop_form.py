@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+
 from lotas_tui.formatting import parse_port
 from lotas_tui.transport_fields import (
     DIRECT,
@@ -20,10 +25,6 @@ from lotas_tui.transport_fields import (
     read_form_values,
     write_form_values,
 )
-from textual import on
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 
 def _text(value: Any) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lotas_tui.formatting import display_path
-from lotas_tui.messages import FinessChanged
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet
+
+from lotas_tui.formatting import display_path
+from lotas_tui.messages import FinessChanged
 
 
 def default_folder(settings: Any) -> Path:
