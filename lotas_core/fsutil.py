@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +25,16 @@ def ensure_private_dir(path: Path) -> Path:
 
 @contextlib.contextmanager
 def atomic_writer(target: Path, *, private: bool = True) -> Iterator[IO[bytes]]:
-    """Yield a binary file that replaces ``target`` only once fully written and fsynced."""
+    """Yield a binary file that replaces ``target`` only once fully written and fsynced.
+
+    A ``target`` that is a device or a pipe (``/dev/stdout``, ``/dev/null``, a FIFO) is written
+    through instead: renaming over it would replace the device with a plain file.
+    """
     target = Path(target)
+    if _is_special(target):
+        with open(target, "wb") as handle:
+            yield handle
+        return
     ensure_private_dir(target.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(tmp_name)
@@ -41,6 +50,14 @@ def atomic_writer(target: Path, *, private: bool = True) -> Iterator[IO[bytes]]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _is_special(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def atomic_write_bytes(target: Path, data: bytes, *, private: bool = True) -> Path:
