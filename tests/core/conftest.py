@@ -39,17 +39,22 @@ def make_distribution(tmp_path: Path):
     ``PYTHONPATH`` makes ``importlib.metadata`` find the plugin through its entry point.
     """
 
-    def make(dist_name: str, modules: dict[str, str], entry_points: dict[str, str]) -> Path:
+    def make(
+        dist_name: str,
+        modules: dict[str, str],
+        entry_points: dict[str, str],
+        version: str = "1.2.3",
+    ) -> Path:
         root = tmp_path / f"site-{dist_name}"
         root.mkdir()
         for relative, source in modules.items():
             target = root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(dedent(source), encoding="utf-8")
-        info = root / f"{dist_name.replace('-', '_')}-1.2.3.dist-info"
+        info = root / f"{dist_name.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 1.2.3\n", encoding="utf-8"
+            f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: {version}\n", encoding="utf-8"
         )
         lines = ["[lotas]"] + [f"{name} = {target}" for name, target in entry_points.items()]
         (info / "entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

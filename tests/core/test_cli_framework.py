@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = Path(__file__).with_name("example_plugin")
 
 
 def doc_example(marker: str) -> str:
@@ -14,9 +16,6 @@ def doc_example(marker: str) -> str:
     after = text[text.index(f"<!-- example: {marker}"):]
     block = after[after.index("```python\n") + len("```python\n"):]
     return block[: block.index("```")]
-
-
-EXAMPLE_TRANSPORT = doc_example("transport")
 
 
 def plugins_json(result) -> dict:
@@ -48,11 +47,22 @@ def test_disabled_plugin_is_omitted(run_lotas) -> None:
     assert data["disabled"] == ["transport_epop"]
 
 
+def test_the_documented_example_is_the_tested_distribution() -> None:
+    code = (EXAMPLE / "lotas_folder_drop" / "__init__.py").read_text(encoding="utf-8")
+    assert doc_example("transport") == code
+    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    doc = (ROOT / "docs" / "plugin-authors.md").read_text(encoding="utf-8")
+    assert f'folder_drop = "{project["entry-points"]["lotas"]["folder_drop"]}"' in doc
+
+
 def test_third_party_distribution_is_picked_up(run_lotas, make_distribution) -> None:
+    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    code = (EXAMPLE / "lotas_folder_drop" / "__init__.py").read_text(encoding="utf-8")
     site = make_distribution(
-        "lotas-folder-drop",
-        {"lotas_folder_drop/__init__.py": EXAMPLE_TRANSPORT},
-        {"folder_drop": "lotas_folder_drop"},
+        project["name"],
+        {"lotas_folder_drop/__init__.py": code},
+        project["entry-points"]["lotas"],
+        version=project["version"],
     )
     data = plugins_json(run_lotas("plugins", "--format", "json", pythonpath=site))
     by_name = {p["name"]: p for p in data["plugins"]}
@@ -60,6 +70,10 @@ def test_third_party_distribution_is_picked_up(run_lotas, make_distribution) -> 
     assert by_name["folder_drop"]["version"] == "1.2.3"
     assert by_name["folder_drop"]["hooks"] == ["lotas_register_transports"]
     assert "folder_drop" in data["transports"]
+    # The plugin is not only listed: the core uses it.
+    result = run_lotas("test-connection", "--transport", "folder_drop", pythonpath=site)
+    assert result.returncode == 0, result.stderr
+    assert "Dossier accessible" in result.stdout
 
 
 def test_a_third_party_plugin_that_fails_to_import_gives_one_line(run_lotas, make_distribution):
