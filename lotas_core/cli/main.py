@@ -20,10 +20,37 @@ from lotas_core.errors import LotasError
 COMMAND_MODULES = (cmd_selection, cmd_draw, cmd_transmit, cmd_plugins, cmd_config)
 
 
+#: argparse's own English phrases, as the user reads them in French.
+_ARGPARSE_FR = (
+    ("unrecognized arguments", "arguments inconnus"),
+    ("the following arguments are required", "arguments obligatoires manquants"),
+    ("invalid choice", "choix invalide"),
+    ("choose from", "possibles :"),
+    ("expected one argument", "une valeur est attendue"),
+    ("invalid int value", "nombre entier invalide"),
+    ("invalid float value", "nombre invalide"),
+)
+
+
+class _FrenchHelpFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors exit 2 with one line that says what to do."""
+    """argparse in French; usage errors exit 2 with one line that says what to do."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("add_help", False)
+        kwargs.setdefault("formatter_class", _FrenchHelpFormatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="affiche cette aide et s'arrête")
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        for english, french in _ARGPARSE_FR:
+            message = message.replace(english, french)
         self.exit(2, f"{self.prog}: erreur : {message} (voir « {self.prog} --help »)\n")
 
 
@@ -33,7 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tirage au sort des patients de la campagne HAS PSY SMA 2021 (successeur "
         "libre de LOTAS). Sans sous-commande : ouvre l'écran LOTAS.",
     )
-    parser.add_argument("--version", action="version", version=f"lotas {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"lotas {__version__}",
+        help="affiche la version et s'arrête",
+    )
     parser.add_argument(
         "--config", type=Path, default=None, help="fichier de paramètres TOML (LOTAS_CONFIG_FILE)"
     )

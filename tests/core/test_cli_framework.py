@@ -130,3 +130,15 @@ def test_unknown_subcommand_is_a_usage_error(run_lotas) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "--help" in result.stderr
+
+
+def test_usage_errors_and_help_are_in_french(run_lotas) -> None:
+    result = run_lotas("export")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "lotas export: erreur : arguments obligatoires manquants: DRAW_ID, --format "
+        "(voir « lotas export --help »)"
+    )
+    help_text = run_lotas("--help").stdout
+    assert help_text.startswith("utilisation : lotas")
+    assert "affiche cette aide" in help_text and "show this help" not in help_text
