@@ -116,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for lines in args.sizes:
         folder = ensure_archive(lines)
-        eligible = [*lotas_command(), "eligible", "--archives", str(folder), "--finess", FINESS]
+        # Written to a real file, as a user would (atomic write with fsync), never to /dev/null.
+        eligible = [*lotas_command(), "eligible", "--archives", str(folder), "--finess", FINESS,
+                    "--format", "csv", "--output", str(OUT / f"eligible-{lines}.csv")]
         ours = measure(eligible, args.runs)
         row = {"lines": lines, "lotas": ours}
         if lines <= args.baseline_max:

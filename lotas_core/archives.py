@@ -7,6 +7,7 @@ first reading is not a valid date the second is used. Anything else in the folde
 
 from __future__ import annotations
 
+import hashlib
 import re
 import struct
 import zipfile
@@ -14,6 +15,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from lotas_core.errors import ArchiveError
 from lotas_core.fsutil import file_sha256
@@ -29,9 +31,11 @@ SHOWN_NAMES = 5
 _READ_CHUNK = 1 << 24
 
 try:  # ISA-L inflates deflate streams 2-3 times faster than zlib, when installed
+    from isal.isal_zlib import crc32 as _crc32
     from isal.isal_zlib import decompress as _inflate
     from isal.isal_zlib import error as _inflate_error
 except ImportError:  # pragma: no cover - depends on the installation
+    from zlib import crc32 as _crc32
     from zlib import decompress as _inflate
     from zlib import error as _inflate_error
 
@@ -98,11 +102,10 @@ def find_archive(folder: Path, finess: str, year: int, month: int, kind: str = "
     matches: list[ArchiveCandidate] = []
     others: list[str] = []
     for entry in sorted(folder.iterdir()):
-        if not entry.is_file():
-            continue
         cand = parse_archive_name(entry.name)
         if (
-            cand is not None
+            entry.is_file()
+            and cand is not None
             and cand.finess == finess.upper()
             and cand.year == year
             and cand.month == month
@@ -110,7 +113,7 @@ def find_archive(folder: Path, finess: str, year: int, month: int, kind: str = "
         ):
             matches.append(ArchiveCandidate(entry, cand.finess, year, month, kind, cand.timestamp))
         else:
-            others.append(entry.name)
+            others.append(entry.name + ("/" if entry.is_dir() else ""))  # a folder: "name/"
     if not matches:
         if others:
             shown = ", ".join(others[:SHOWN_NAMES])
@@ -152,27 +155,34 @@ def read_members(
     Returns the bytes by key (keys without a member are absent) and all member names. A corrupt
     or non-zip file raises ``ArchiveError`` naming it.
     """
+    _, members, names = read_archive(path, wanted, progress)
+    return members, names
+
+
+def read_archive(
+    path: Path,
+    wanted: dict[str, tuple[str, ...]],
+    progress: ProgressCallback | None = None,
+) -> tuple[ArchiveInfo, dict[str, bytes | bytearray], list[str]]:
+    """``archive_info`` and ``read_members`` from one pass over the file.
+
+    The archive is read into memory once: its SHA-256 and its members come from the same bytes
+    (hashing the file, then unzipping it, read it twice). Holding the compressed bytes costs no
+    more than holding a compressed member while it is inflated, which any reader does; only the
+    zip directory is read through ``zipfile``.
+    """
     path = Path(path)
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ArchiveError(f"Archive illisible « {path} » : {exc.strerror}.", str(exc)) from None
-    if size == 0:
-        raise ArchiveError(
-            f"L'archive « {path.name} » est vide (0 octet) : refaites la sauvegarde PIVOINE ou "
-            "retirez ce fichier du dossier.",
-            f"archive {path} is empty",
-        )
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-            names = [i.filename for i in infos]
-            out: dict[str, bytes | bytearray] = {}
-            for key, suffixes in wanted.items():
-                name = find_member(names, suffixes)
-                if name is not None:
-                    out[key] = _read_member(path, zf, zf.getinfo(name), progress)
-            return out, names
+        with open(path, "rb") as handle:
+            data = handle.read()
+            if not data:
+                raise ArchiveError(
+                    f"L'archive « {path.name} » est vide (0 octet) : refaites la sauvegarde "
+                    "PIVOINE ou retirez ce fichier du dossier.",
+                    f"archive {path} is empty",
+                )
+            sha256 = hashlib.sha256(data).hexdigest()
+            members, names = _unzip(handle, data, wanted, progress)
     except (
         zipfile.BadZipFile, zlib.error, _inflate_error, EOFError, NotImplementedError, ValueError
     ) as exc:
@@ -183,42 +193,60 @@ def read_members(
         ) from None
     except OSError as exc:
         raise ArchiveError(
-            f"Archive illisible « {path.name} » : {exc}.", f"unreadable archive {path}: {exc}"
+            f"Archive illisible « {path.name} » : {exc.strerror or exc}.",
+            f"unreadable archive {path}: {exc}",
         ) from None
+    info = ArchiveInfo(path=path, name=path.name, sha256=sha256, size=len(data))
+    return info, members, names
+
+
+def _unzip(
+    handle: BinaryIO,
+    data: bytes,
+    wanted: dict[str, tuple[str, ...]],
+    progress: ProgressCallback | None,
+) -> tuple[dict[str, bytes | bytearray], list[str]]:
+    """The wanted members (by key) and every member name of the zip open as ``handle``."""
+    with zipfile.ZipFile(handle) as zf:
+        names = [i.filename for i in zf.infolist() if not i.is_dir()]
+        out: dict[str, bytes | bytearray] = {}
+        for key, suffixes in wanted.items():
+            name = find_member(names, suffixes)
+            if name is not None:
+                out[key] = _read_member(data, zf, zf.getinfo(name), progress)
+    return out, names
 
 
 def _read_member(
-    path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, progress: ProgressCallback | None
+    data: bytes, zf: zipfile.ZipFile, info: zipfile.ZipInfo, progress: ProgressCallback | None
 ) -> bytes | bytearray:
     """Inflate one member in one call when possible (one allocation, no copy of the result).
 
-    Deflated and stored members are read straight from the local header, as ``zipfile`` does,
-    and checked against their CRC-32; other methods go through ``zipfile``.
+    Deflated and stored members are sliced straight from the archive bytes at their local
+    header, as ``zipfile`` does, and checked against their CRC-32; other methods (and encrypted
+    members, which ``zipfile`` refuses with a clear error) go through ``zipfile``.
     """
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 1:
         return _read_member_chunks(zf, info, progress)
-    with open(path, "rb") as handle:
-        handle.seek(info.header_offset)
-        header = handle.read(30)
-        if len(header) != 30 or header[:4] != b"PK\x03\x04":
-            raise zipfile.BadZipFile(f"{info.filename}: bad local header")
-        name_length, extra_length = struct.unpack("<HH", header[26:30])
-        handle.seek(info.header_offset + 30 + name_length + extra_length)
-        packed = handle.read(info.compress_size)
-    if len(packed) != info.compress_size:
+    header = data[info.header_offset : info.header_offset + 30]
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"{info.filename}: bad local header")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    start = info.header_offset + 30 + name_length + extra_length
+    if start + info.compress_size > len(data):
         raise zipfile.BadZipFile(f"{info.filename}: truncated")
     if progress:
         progress(f"Décompression de {info.filename}", 0.0)
     if info.compress_type == zipfile.ZIP_STORED:
-        data: bytes = packed
+        member: bytes = data[start : start + info.compress_size]
     else:
-        data = _inflate(packed, -15, max(info.file_size, 1))
-    del packed
-    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        with memoryview(data) as view, view[start : start + info.compress_size] as packed:
+            member = _inflate(packed, -15, max(info.file_size, 1))
+    if len(member) != info.file_size or _crc32(member) != info.CRC:
         raise zipfile.BadZipFile(f"{info.filename}: bad CRC-32 or size")
     if progress:
         progress(f"Décompression de {info.filename}", 1.0)
-    return data
+    return member
 
 
 def _read_member_chunks(

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int32)
 _ZERO = 48
+#: Per-byte constants of the 8-digit date words (``parse_dates``).
+_ZEROS = np.uint64(0x3030303030303030)
+_SIXES = np.uint64(0x0606060606060606)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
 
 
 def _days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -35,15 +39,21 @@ def parse_dates(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Valid means 8 digits, month 1-12, year >= 1 and a day that exists in that month (29/02 only
     in leap years).
+
+    Each date is read as one little-endian 64-bit word and its digits are checked and combined
+    eight at a time (SWAR): a few operations on n words instead of a dozen on n x 8 bytes.
     """
-    cols = [(matrix[:, i] - np.uint8(_ZERO)) for i in range(8)]  # wraps around below '0'
-    valid = cols[0] <= 9
-    for col in cols[1:]:
-        valid &= col <= 9
-    d = [col.astype(np.int32) for col in cols]
-    day = d[0] * 10 + d[1]
-    month = d[2] * 10 + d[3]
-    year = d[4] * 1000 + d[5] * 100 + d[6] * 10 + d[7]
+    words = np.ascontiguousarray(matrix, dtype=np.uint8).view("<u8")[:, 0]
+    high = words & _HIGH_NIBBLES
+    # A byte is a digit when its high nibble is 3 and adding 6 keeps it there ('9' + 6 = '?').
+    valid = (high == _ZEROS) & (((words + _SIXES) & _HIGH_NIBBLES) == _ZEROS)
+    digits = words - _ZEROS  # byte i holds digit i where valid
+    pairs = digits * np.uint64(10) + (digits >> np.uint64(8))  # bytes 0, 2, 4, 6: DD, MM, YY, YY
+    day = (pairs & np.uint64(0xFF)).astype(np.int32)
+    month = ((pairs >> np.uint64(16)) & np.uint64(0xFF)).astype(np.int32)
+    year = ((pairs >> np.uint64(32)) & np.uint64(0xFF)).astype(np.int32) * 100 + (
+        (pairs >> np.uint64(48)) & np.uint64(0xFF)
+    ).astype(np.int32)
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_ok = (month >= 1) & (month <= 12)
     dim = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap & (month == 2))
@@ -103,49 +113,55 @@ def categorical_from_words(words: np.ndarray, width: int) -> pd.Categorical:
         lookup = np.zeros(1 << 16, np.int32)
         lookup[uniques] = np.arange(len(uniques), dtype=np.int32)
         codes = lookup[values]
-        firsts = uniques.astype(np.uint64)[:, None]
+        samples = uniques.astype(np.uint64)[:, None]
     else:
-        codes, first_rows = _factorize_rows(words)
-        firsts = words[first_rows]
-    raw = np.ascontiguousarray(firsts).view(np.uint8)[:, :width]
+        codes, rows = _factorize_rows(words)
+        samples = words[rows]
+    raw = np.ascontiguousarray(samples).view(np.uint8)[:, :width]
     text = np.ascontiguousarray(raw).tobytes().decode("latin-1")
     names = [text[i : i + width].rstrip(" ") for i in range(0, len(text), width)]
     categories = pd.Index(names, dtype=object)
     return pd.Categorical.from_codes(codes, categories=categories, validate=False)
 
 
-def _first_rows(codes: np.ndarray) -> np.ndarray:
-    """Where each code first appears, for codes numbered by first appearance (factorize's)."""
-    running = np.maximum.accumulate(codes)
-    return np.flatnonzero(np.diff(running, prepend=-1) > 0)
+def _representatives(codes: np.ndarray, count: int) -> np.ndarray:
+    """One row holding each code (0..count-1): any row will do, it only gives the code's text.
+
+    A scatter (``rep[codes] = rows``) is one pass, several times cheaper than finding first
+    appearances with a running maximum.
+    """
+    rows = np.empty(count, np.intp)
+    rows[codes] = np.arange(len(codes), dtype=np.intp)
+    return rows
 
 
 def _factorize_rows(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (by first appearance) of the distinct rows of a (n, k) uint64 array, and the row
-    where each code first appears.
+    """Codes (by first appearance) of the distinct rows of a (n, k) uint64 array, and one row
+    holding each code.
 
     Several words are first mixed into one hash and factorised once; the result is then checked
-    row by row against each code's first row, and redone word by word if two rows collided.
+    row by row against each code's representative row, and redone word by word if two rows
+    collided.
     """
     import pandas as pd
 
     if words.shape[1] == 1:
-        codes = pd.factorize(words[:, 0])[0]
-        return codes, _first_rows(codes)
+        codes, uniques = pd.factorize(words[:, 0])
+        return codes, _representatives(codes, len(uniques))
     mixed = words[:, 0].copy()
     for j in range(1, words.shape[1]):
         mixed *= _MIX
         mixed ^= words[:, j] + np.uint64(j)
-    codes = pd.factorize(mixed)[0]
-    first_rows = _first_rows(codes)
-    representative = first_rows[codes]
+    codes, uniques = pd.factorize(mixed)
+    rows = _representatives(codes, len(uniques))
+    representative = rows[codes]
     if all((words[representative, j] == words[:, j]).all() for j in range(words.shape[1])):
-        return codes, first_rows
-    codes = pd.factorize(words[:, 0])[0]
+        return codes, rows
+    codes, uniques = pd.factorize(words[:, 0])
     for j in range(1, words.shape[1]):
-        part, uniques = pd.factorize(words[:, j])
-        codes = pd.factorize(codes.astype(np.int64) * len(uniques) + part)[0]
-    return codes, _first_rows(codes)
+        part, parts = pd.factorize(words[:, j])
+        codes, uniques = pd.factorize(codes.astype(np.int64) * len(parts) + part)
+    return codes, _representatives(codes, len(uniques))
 
 
 def categorical(matrix: np.ndarray) -> pd.Categorical:

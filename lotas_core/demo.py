@@ -150,6 +150,19 @@ class _Generator:
         }
         self.empty_after = int(self.rng.integers(0, self.n))
 
+    def _head(self, pid: np.ndarray, fmt: bytes, width: int) -> np.ndarray:
+        """Blank lines of ``width`` bytes with the head RAA and RPS share filled in for patients
+        ``pid``: FINESS (twice), format code, IPP, birth date, sex and post code."""
+        mat = np.full((len(pid), width), ord(" "), np.uint8)
+        mat[:, 0:9] = self.finess
+        mat[:, 9:18] = self.finess
+        mat[:, 18:21] = np.frombuffer(fmt, np.uint8)
+        mat[:, 21:41] = self.ipp[pid]
+        mat[:, 41:49] = _dates(self.birth[pid])
+        mat[:, 49] = self.sex[pid]
+        mat[:, 50:55] = _digits(self.postcode[pid], 5)
+        return mat
+
     # -- RAA ----------------------------------------------------------------------------------
 
     def raa_chunks(self):
@@ -162,14 +175,7 @@ class _Generator:
         rng, m = self.rng, last - first
         pid = self.line_patient[first:last]
         prof = self.profile[pid]
-        mat = np.full((m, _RAA_WIDTH + 8 * _MAX_DA + 2), ord(" "), np.uint8)
-        mat[:, 0:9] = self.finess
-        mat[:, 9:18] = self.finess
-        mat[:, 18:21] = np.frombuffer(b"P09", np.uint8)
-        mat[:, 21:41] = self.ipp[pid]
-        mat[:, 41:49] = _dates(self.birth[pid])
-        mat[:, 49] = self.sex[pid]
-        mat[:, 50:55] = _digits(self.postcode[pid], 5)
+        mat = self._head(pid, b"P09", _RAA_WIDTH + 8 * _MAX_DA + 2)
         mat[:, 57:61] = _table(_UMS, 4)[rng.integers(0, len(_UMS), m)]
         mat[:, 61:66] = _table(_SECTEURS, 5)[rng.integers(0, len(_SECTEURS), m)]
         mat[:, 66] = ord("1")
@@ -276,14 +282,7 @@ class _Generator:
         seq_end = seq_start + rng.integers(1, 40, m)
         seq_end = np.minimum(seq_end, q_start[qi] + q_len[qi] - 1)
         pid = rows
-        mat = np.full((m, _RPS_WIDTH + 8 * 2 + 23 + 10), ord(" "), np.uint8)
-        mat[:, 0:9] = self.finess
-        mat[:, 9:18] = self.finess
-        mat[:, 18:21] = np.frombuffer(b"P08", np.uint8)
-        mat[:, 21:41] = self.ipp[pid]
-        mat[:, 41:49] = _dates(self.birth[pid])
-        mat[:, 49] = self.sex[pid]
-        mat[:, 50:55] = _digits(self.postcode[pid], 5)
+        mat = self._head(pid, b"P08", _RPS_WIDTH + 8 * 2 + 23 + 10)
         mat[:, 55:57] = _digits(fa[pid], 2)
         mat[:, 57:77] = ord(" ")
         mat[:, 57:66] = _digits(190_000_000 + np.arange(m), 9)

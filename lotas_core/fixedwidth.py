@@ -1,9 +1,10 @@
 """Fixed-width reader engine: layouts declared as data, every line validated, numpy on raw bytes.
 
-A campaign declares its file formats as ``Layout`` objects (field name, 1-based start, length,
-variable parts such as ``NBDA x 8``). ``read_fixed_width`` validates every line of a member file
-in the order of ``REASONS`` (the first failing reason is the one counted) and returns the valid
-lines as a pandas table plus a ``FileReport``.
+A campaign declares its file formats as ``Layout`` objects (``lotas_core.linelayout``, re-exported
+here): field name, 1-based start, length, variable parts such as ``NBDA x 8``.
+``read_fixed_width`` validates every line of a member file in the order of ``REASONS`` (the first
+failing reason is the one counted) and returns the valid lines as a pandas table plus a
+``FileReport``.
 
 Why numpy on raw bytes: a PIVOINE RAA file of a large hospital holds millions of lines; a per-line
 Python loop, or ``pandas.read_fwf``, is an order of magnitude slower. The bytes are read once, line
@@ -14,8 +15,12 @@ result need per-row Python work (``FixedWidthTable.repeat``).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +32,7 @@ from lotas_core.bytecols import (
     pack,
     parse_dates,
 )
+from lotas_core.linelayout import FIELD_KINDS, Field, Layout, Repeat
 from lotas_core.records import FIRST_LINES_KEPT, FileReport, ProgressCallback
 
 if TYPE_CHECKING:
@@ -40,70 +46,21 @@ __all__ = [
     "categorical", "parse_dates", "read_fixed_width", "split_lines",
 ]
 
-#: Kinds of field: ``code`` (text, trailing spaces removed, stored as a pandas Categorical),
-#: ``date`` (``DDMMYYYY`` to ``datetime64``, NaT when invalid), ``int`` (digits, -1 if not).
-FIELD_KINDS = ("code", "date", "int")
-
 #: Lines validated together: big enough for numpy, small enough for the CPU cache.
 BLOCK_LINES = 32_768
+#: Threads that check blocks of lines at the same time (at most; one when there is one block).
+READ_THREADS = min(2, os.cpu_count() or 1)
 #: Bytes scanned at a time for line ends.
 SCAN_BYTES = 1 << 22
 
 _SPACE, _CR, _LF = 32, 13, 10
-
-
-@dataclass(frozen=True)
-class Field:
-    """One fixed field: ``start`` is 1-based and inclusive, as in the ATIH manuals."""
-
-    name: str
-    start: int
-    length: int
-    kind: str = "code"
-
-    def __post_init__(self) -> None:
-        if self.kind not in FIELD_KINDS:
-            raise ValueError(f"unknown field kind {self.kind!r} for {self.name}")
-
-    @property
-    def stop(self) -> int:
-        """0-based exclusive end, for slicing."""
-        return self.start - 1 + self.length
-
-
-@dataclass(frozen=True)
-class Repeat:
-    """A variable part after the fixed part: ``count_field`` items of ``item_length`` bytes."""
-
-    name: str
-    count_field: str
-    item_length: int
-
-
-@dataclass(frozen=True)
-class Layout:
-    """A line format: its fields, variable parts and which fields the validation looks at."""
-
-    name: str
-    format_code: str
-    fields: tuple[Field, ...]
-    repeats: tuple[Repeat, ...] = ()
-    #: ``(field name, reason)`` of the dates checked, e.g. ``("DATE_ACTE", "date")``.
-    date_checks: tuple[tuple[str, str], ...] = ()
-    format_field: str = "FORMAT"
-    finess_field: str = "FINESS"
-    key_field: str = "IPP"
-
-    @property
-    def fixed_length(self) -> int:
-        """Length of the fixed part (the line length when every count is zero)."""
-        return max(f.stop for f in self.fields)
-
-    def field(self, name: str) -> Field:
-        for item in self.fields:
-            if item.name == name:
-                return item
-        raise KeyError(f"{self.name} has no field {name!r}")
+#: Bytes no PIVOINE text file holds: control characters other than TAB, LF and CR, and DEL.
+_CONTROL = np.zeros(256, bool)
+_CONTROL[:32] = True
+_CONTROL[[9, 10, 13]] = False
+_CONTROL[127] = True
+#: How many leading bytes ``FixedWidthTable.looks_binary`` inspects.
+BINARY_SAMPLE = 1 << 20
 
 
 @dataclass
@@ -118,6 +75,13 @@ class FixedWidthTable:
     _buffer: np.ndarray | None = field(default=None, repr=False)
     _starts: np.ndarray | None = field(default=None, repr=False)
     _counts: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def looks_binary(self) -> bool:
+        """Whether the file holds control characters (NUL...) in its first ``BINARY_SAMPLE``
+        bytes: then it is not a text file of any year, and saying so beats "bad length"."""
+        if self._buffer is None:
+            return False
+        return bool(_CONTROL[self._buffer[:BINARY_SAMPLE]].any())
 
     def values(self, name: str, rows: np.ndarray | list[int]) -> np.ndarray | list[str]:
         """Field ``name`` of ``rows`` (positions in ``frame``) read from the bytes, for fields
@@ -155,14 +119,18 @@ class FixedWidthTable:
         for r in before:
             starts = starts + self._counts[r.name][rows] * r.item_length
         counts = self._counts[name][rows]
+        lengths = counts * size
+        if not lengths.any():
+            return [[] for _ in range(len(rows))]
+        # One gather and one decode for all rows; then only string slicing per row.
+        ends = np.cumsum(lengths)
+        index = np.arange(int(ends[-1])) + np.repeat(starts - (ends - lengths), lengths)
+        text = raw[index].tobytes().decode("latin-1")
         out: list[list[str]] = []
-        for start, count in zip(starts.tolist(), counts.tolist(), strict=True):
-            if not count:
-                out.append([])
-                continue
-            chunk = raw[start : start + count * size].tobytes().decode("latin-1")
-            items = [chunk[i * size : (i + 1) * size].strip() for i in range(count)]
-            out.append(items)
+        pos = 0
+        for length in lengths.tolist():
+            out.append([text[i : i + size].strip() for i in range(pos, pos + length, size)])
+            pos += length
         return out
 
 
@@ -240,6 +208,49 @@ def _check_block(plan: _Plan, matrix: np.ndarray, lengths: np.ndarray) -> dict[s
     return out
 
 
+def _read_block(
+    plan: _Plan, window: np.ndarray | None, starts: np.ndarray, lengths: np.ndarray,
+    first: int, last: int,
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Lines ``first``..``last``: the rows long enough to check, their reason codes, and the
+    wanted fields (and variable part counts) of the valid ones."""
+    rows = first + np.flatnonzero(lengths[first:last] >= plan.width)
+    if window is None or not len(rows):
+        return rows[:0], np.zeros(0, np.int8), {}
+    matrix = window[starts[rows]]
+    checked = _check_block(plan, matrix, lengths[rows])
+    valid = checked["reason"] == 0
+    values: dict[str, np.ndarray] = {}
+    for f in plan.wanted:
+        if f.kind == "date":
+            value = checked.get(f.name)
+            if value is None:
+                value = parse_dates(matrix[:, f.start - 1 : f.stop])[1]
+        elif f.kind == "int":
+            value = digits_value(matrix[:, f.start - 1 : f.stop])
+        elif f is plan.key:
+            value = checked["key_words"]
+        else:
+            value = pack(matrix[:, f.start - 1 : f.stop])
+        values[f.name] = value[valid]
+    for rep, _ in plan.counts:
+        values["#" + rep.name] = checked["#" + rep.name][valid]
+    return rows, checked["reason"], values
+
+
+@contextmanager
+def _block_runner(blocks: int) -> Iterator[Callable[..., Iterator[Any]]]:
+    """``map`` in order over the blocks: on ``READ_THREADS`` threads when there are several
+    blocks (numpy releases the GIL inside each operation, so blocks check in parallel), else
+    in the calling thread."""
+    threads = min(READ_THREADS, blocks)
+    if threads < 2:
+        yield map
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        yield pool.map
+
+
 def read_fixed_width(
     data: bytes | bytearray | memoryview,
     layout: Layout,
@@ -272,32 +283,20 @@ def read_fixed_width(
     reason = np.ones(n, np.int8)  # lines too short to hold the fixed part fail on length
     parts: dict[str, list[np.ndarray]] = {}
     kept_parts: list[np.ndarray] = []
-    for first in range(0, n, BLOCK_LINES):
-        last = min(first + BLOCK_LINES, n)
-        rows = first + np.flatnonzero(lengths[first:last] >= width)
-        if window is None or not len(rows):
-            continue
-        matrix = window[starts[rows]]
-        checked = _check_block(plan, matrix, lengths[rows])
-        reason[rows] = checked["reason"]
-        valid = checked["reason"] == 0
-        kept_parts.append(rows[valid])
-        for f in plan.wanted:
-            if f.kind == "date":
-                value = checked.get(f.name)
-                if value is None:
-                    value = parse_dates(matrix[:, f.start - 1 : f.stop])[1]
-            elif f.kind == "int":
-                value = digits_value(matrix[:, f.start - 1 : f.stop])
-            elif f is plan.key:
-                value = checked["key_words"]
-            else:
-                value = pack(matrix[:, f.start - 1 : f.stop])
-            parts.setdefault(f.name, []).append(value[valid])
-        for rep, _ in plan.counts:
-            parts.setdefault("#" + rep.name, []).append(checked["#" + rep.name][valid])
-        if progress:
-            progress(stage, last / n)
+    bounds = [(first, min(first + BLOCK_LINES, n)) for first in range(0, n, BLOCK_LINES)]
+
+    def check(bound: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        return _read_block(plan, window, starts, lengths, *bound)
+
+    with _block_runner(len(bounds)) as run:
+        for (_, last), (rows, reasons, values) in zip(bounds, run(check, bounds), strict=True):
+            if len(rows):
+                reason[rows] = reasons
+                kept_parts.append(rows[reasons == 0])
+                for name, value in values.items():
+                    parts.setdefault(name, []).append(value)
+            if progress:
+                progress(stage, last / n)
 
     import pandas as pd
 

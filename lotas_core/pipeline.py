@@ -47,11 +47,12 @@ def select(
     progress: ProgressCallback | None = None,
 ) -> Selection:
     """Read the archive in ``folder`` and apply the campaign's rules in order."""
-    import pandas as pd
-
     campaign = lotas.campaign(campaign_id)
     source = lotas.record_source(campaign.record_source)
     records = source.read(Path(folder), finess, campaign, progress)
+    # Imported only now: a record source may import pandas while it inflates the archive.
+    import pandas as pd
+
     if progress:
         progress("Sélection des patients", 0.95)
     facts = campaign.patient_facts(records)

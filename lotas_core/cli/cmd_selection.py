@@ -120,10 +120,12 @@ def _rows(selection: Selection, iso_dates: bool) -> list[tuple[object, ...]]:
     patients = selection.patients
     columns = {name: patients[name].tolist() for name in CSV_HEADER}
     columns["AGE"] = [int(age) for age in columns["AGE"]]
-    columns["DATACTE"] = [
-        act.isoformat() if iso_dates else f"{act.day:02d}/{act.month:02d}/{act.year:04d}"
-        for act in columns["DATACTE"]
-    ]
+    # A year of data has at most 366 distinct dates: format each once.
+    text = {
+        act: act.isoformat() if iso_dates else f"{act.day:02d}/{act.month:02d}/{act.year:04d}"
+        for act in set(columns["DATACTE"])
+    }
+    columns["DATACTE"] = [text[act] for act in columns["DATACTE"]]
     return list(zip(*(columns[name] for name in CSV_HEADER), strict=True))
 
 

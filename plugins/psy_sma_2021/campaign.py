@@ -266,6 +266,8 @@ def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def list_diagnoses(dp: str, das: list[str]) -> str:
     """LISTEDA: DP then DAs, trimmed, blanks dropped, duplicates dropped (first kept)."""
+    if not das:  # most acts: the DP alone
+        return dp.strip()
     seen: list[str] = []
     for code in [dp, *das]:
         code = code.strip()

@@ -6,20 +6,25 @@ the fields this campaign uses are listed for the RPS; the RAA lists its whole fi
 
 from __future__ import annotations
 
-from lotas_core.fixedwidth import Field, Layout, Repeat
+from lotas_core.linelayout import Field, Layout, Repeat
+
+#: The head both files share: who sent the line, its format, the patient and the activity form.
+_HEAD = (
+    Field("FINESS", 1, 9),
+    Field("FINESS_GEO", 10, 9),
+    Field("FORMAT", 19, 3),
+    Field("IPP", 22, 20),
+    Field("DTNAIS", 42, 8, "date"),
+    Field("SEXE", 50, 1),
+    Field("CDRESI", 51, 5),
+    Field("FORMACT", 56, 2),
+)
 
 RAA_P09 = Layout(
     name="RAA P09",
     format_code="P09",
     fields=(
-        Field("FINESS", 1, 9),
-        Field("FINESS_GEO", 10, 9),
-        Field("FORMAT", 19, 3),
-        Field("IPP", 22, 20),
-        Field("DTNAIS", 42, 8, "date"),
-        Field("SEXE", 50, 1),
-        Field("CDRESI", 51, 5),
-        Field("FORMACT", 56, 2),
+        *_HEAD,
         Field("NOUM", 58, 4),
         Field("NOSDI", 62, 5),
         Field("MODLS", 67, 1),
@@ -40,13 +45,7 @@ RPS_P08 = Layout(
     name="RPS P08",
     format_code="P08",
     fields=(
-        Field("FINESS", 1, 9),
-        Field("FINESS_GEO", 10, 9),
-        Field("FORMAT", 19, 3),
-        Field("IPP", 22, 20),
-        Field("DTNAIS", 42, 8, "date"),
-        Field("SEXE", 50, 1),
-        Field("FORMACT", 56, 2),
+        *_HEAD,
         Field("NAS", 58, 20),
         Field("DTENT", 78, 8, "date"),
         Field("MDENTR", 86, 1),

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lotas_core.archives import archive_info, find_archive, find_member, read_members
+from lotas_core.archives import find_archive, find_member, read_archive
 from lotas_core.errors import ArchiveError
-from lotas_core.fixedwidth import FixedWidthTable, Layout, read_fixed_width, split_lines
-from lotas_core.records import ParseReport, ProgressCallback, Records, RecordSource
+from lotas_core.fixedwidth import FixedWidthTable, read_fixed_width, split_lines
+from lotas_core.linelayout import Layout
+from lotas_core.records import ArchiveInfo, ParseReport, ProgressCallback, Records, RecordSource
 from lotas_plugins.psy_sma_2021 import params
 from lotas_plugins.psy_sma_2021.layouts import RAA_COLUMNS, RAA_P09, RPS_COLUMNS, RPS_P08
 
@@ -51,13 +52,12 @@ class PivoineInSource(RecordSource):
         if progress:
             progress("Décompression de l'archive", 0.0)
         wanted = {"raa": params.RAA_MEMBER_SUFFIXES, "rps": params.RPS_MEMBER_SUFFIXES}
-        # Inflating and hashing run outside the GIL: pandas (needed next) is imported meanwhile.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            info_future = pool.submit(archive_info, path)
-            members_future = pool.submit(_inflate_and_split, path, wanted)
+        # Hashing, inflating and finding line ends run outside the GIL: pandas (needed next) is
+        # imported meanwhile, on the other core.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(_inflate_and_split, path, wanted)
             import pandas  # noqa: F401
-            members, names, raa_lines = members_future.result()
-            info = info_future.result()
+            info, members, names, raa_lines = future.result()
         if progress:
             progress("Décompression de l'archive", 1.0)
         if "raa" not in members:
@@ -94,27 +94,43 @@ class PivoineInSource(RecordSource):
 
 def _inflate_and_split(
     path: Path, wanted: dict[str, tuple[str, ...]]
-) -> tuple[dict[str, bytes | bytearray], list[str], tuple[np.ndarray, ...] | None]:
-    """Read the members and find the RAA line ends: large numpy scans, outside the GIL."""
-    members, names = read_members(path, wanted)
+) -> tuple[ArchiveInfo, dict[str, bytes | bytearray], list[str], tuple[np.ndarray, ...] | None]:
+    """Read the archive (hash and members, one pass) and find the RAA line ends: large
+    operations that run outside the GIL, while the caller imports pandas."""
+    info, members, names = read_archive(path, wanted)
     raa = members.get("raa")
     lines = split_lines(np.frombuffer(raa, np.uint8)) if raa is not None else None
-    return members, names, lines
+    return info, members, names, lines
 
 
 def _check_usable(table: FixedWidthTable, archive: str, kind: str, report: ParseReport) -> None:
-    """A file of another year's format is an error; a file without any valid line, a warning.
+    """Refuse a file that cannot be this campaign's; warn about one without any valid line.
 
-    Bad lines are never fatal on their own, but a file that no line of which is valid is worth
-    saying so next to the funnel (wrong FINESS, wrong file).
+    Bad lines are never fatal on their own. But a file that is not text (binary garbage), a file
+    of another year's format and an empty RAA (no RAA, no patient) are bad input: one clear
+    error. A text file of the right format without any valid line (another FINESS in every
+    line...) is read as such, and a warning says so next to the funnel.
     """
     file_report = table.report
     if file_report.lines_kept:
         return
-    layout = table.layout
+    layout, member = table.layout, file_report.member
+    where = f"Le fichier {kind} « {member} » de l'archive « {archive} »"
     if not file_report.lines_read:
-        report.warnings.append(f"Le fichier {kind} « {file_report.member} » est vide.")
+        if kind == "RAA":
+            raise ArchiveError(
+                f"{where} est vide : refaites la sauvegarde PIVOINE ou choisissez une autre "
+                "archive.",
+                f"{kind} member of {archive} is empty",
+            )
+        report.warnings.append(f"Le fichier {kind} « {member} » est vide.")
         return
+    if table.looks_binary():
+        raise ArchiveError(
+            f"{where} n'est pas un fichier texte (contenu binaire ou endommagé) : refaites la "
+            "sauvegarde PIVOINE ou choisissez une autre archive.",
+            f"{kind} member of {archive} is binary",
+        )
     codes = table.format_codes
     other = max(codes, key=codes.__getitem__) if codes else None
     if (
@@ -123,13 +139,12 @@ def _check_usable(table: FixedWidthTable, archive: str, kind: str, report: Parse
         and codes[other] * 2 > file_report.lines_read
     ):
         raise ArchiveError(
-            f"Le fichier {kind} « {file_report.member} » de l'archive « {archive} » est au format "
-            f"« {other} » et non {layout.format_code} (format des données {params.DATA_YEAR}) : "
-            f"choisissez l'archive PIVOINE des données {params.DATA_YEAR}.",
+            f"{where} est au format « {other} » et non {layout.format_code} (format des données "
+            f"{params.DATA_YEAR}) : choisissez l'archive PIVOINE des données {params.DATA_YEAR}.",
             f"{kind} member of {archive} has format {other!r}, expected {layout.format_code}",
         )
     reason = max(file_report.skipped, key=file_report.skipped.__getitem__)
     report.warnings.append(
-        f"Aucune ligne {kind} valide dans « {file_report.member} » ({file_report.lines_read} "
+        f"Aucune ligne {kind} valide dans « {member} » ({file_report.lines_read} "
         f"lignes rejetées, motif principal : {reason}) : vérifiez le FINESS et l'archive."
     )

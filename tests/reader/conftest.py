@@ -15,6 +15,17 @@ FINESS = "000000001"
 TIMESTAMP = "31012020093000"
 
 
+def line_head(
+    ipp: str, fa: str, fmt: str, *, finess: str = FINESS, birth: str = "15061980", sexe: str = "1"
+) -> str:
+    """Positions 1-57, the same in RAA P09 and RPS P08: FINESS twice, format, IPP, birth date,
+    sex, post code and forme d'activité (each value cut or padded to its width)."""
+    return (
+        finess.ljust(9)[:9] * 2 + fmt.ljust(3)[:3] + ipp.ljust(20)[:20] + birth.ljust(8)[:8]
+        + sexe.ljust(1)[:1] + "75001" + fa.ljust(2)[:2]
+    )
+
+
 def raa_line(
     ipp: str = "PAT01",
     act: str = "15092019",
@@ -23,20 +34,16 @@ def raa_line(
     lieu: str = "L01",
     nature: str = "E",
     categ: str = "M",
-    birth: str = "15061980",
-    sexe: str = "1",
     dp: str = "F200",
     das: Sequence[str] = (),
-    finess: str = FINESS,
     fmt: str = "P09",
     nbda: str | None = None,
+    **head: str,
 ) -> str:
-    """One RAA P09 line (92 + 8 x NBDA characters)."""
+    """One RAA P09 line (92 + 8 x NBDA characters); ``head``: ``line_head``'s keywords."""
     line = (
-        finess.ljust(9)[:9] + finess.ljust(9)[:9] + fmt.ljust(3)[:3] + ipp.ljust(20)[:20]
-        + birth.ljust(8)[:8] + sexe[:1].ljust(1) + "75001" + fa.ljust(2)[:2] + "1001" + "75G01"
-        + "1" + act.ljust(8)[:8] + nature.ljust(1)[:1] + lieu.ljust(3)[:3] + categ.ljust(1)[:1]
-        + "1" + " " + dp.ljust(8)[:8]
+        line_head(ipp, fa, fmt, **head) + "1001" + "75G01" + "1" + act.ljust(8)[:8]
+        + nature.ljust(1)[:1] + lieu.ljust(3)[:3] + categ.ljust(1)[:1] + "1" + " " + dp.ljust(8)[:8]
         + (nbda if nbda is not None else f"{len(das):02d}")
         + "".join(da.ljust(8)[:8] for da in das)
     )
@@ -54,19 +61,18 @@ def rps_line(
     prov: str = " ",
     modsort: str = "8",
     dest: str = " ",
-    birth: str = "15061980",
-    finess: str = FINESS,
     fmt: str = "P08",
     das: Sequence[str] = (),
     acts: int = 0,
     extra: str = "",
+    **head: str,
 ) -> str:
-    """One RPS P08 line (152 + 8 x NBDA + 23 x NBZA characters); ``extra`` breaks the length."""
+    """One RPS P08 line (152 + 8 x NBDA + 23 x NBZA characters); ``extra`` breaks the length;
+    ``head``: ``line_head``'s keywords."""
     line = (
-        finess + finess + fmt.ljust(3)[:3] + ipp.ljust(20)[:20] + birth + "1" + "75001"
-        + fa.ljust(2)[:2] + "S0001".ljust(20) + start + modent[:1].ljust(1) + prov[:1].ljust(1)
-        + end + modsort[:1].ljust(1) + dest[:1].ljust(1) + "1001" + "75G01" + "1" + " "
-        + start + end + "010" + "000" + "000" + "111111" + " " + "F200".ljust(8)
+        line_head(ipp, fa, fmt, **head) + "S0001".ljust(20) + start + modent[:1].ljust(1)
+        + prov[:1].ljust(1) + end + modsort[:1].ljust(1) + dest[:1].ljust(1) + "1001" + "75G01"
+        + "1" + " " + start + end + "010" + "000" + "000" + "111111" + " " + "F200".ljust(8)
         + f"{len(das):02d}" + f"{acts:02d}"
         + "".join(da.ljust(8) for da in das)
         + ("01022019YYYY010    1101" * acts)

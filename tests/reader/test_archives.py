@@ -142,3 +142,15 @@ def test_plain_zlib_inflate_when_isal_is_missing(tmp_path, build, monkeypatch):
     path.write_bytes(bytes(data))
     with pytest.raises(ArchiveError, match="corrompue"):
         read_members(path, {"raa": (".rpa.txt",)})
+
+
+def test_read_archive_hashes_the_bytes_it_unzips(tmp_path, build):
+    """One read gives both the recorded SHA-256 / size and the members."""
+    from lotas_core.archives import archive_info, read_archive
+
+    path = build.archive(tmp_path, [build.raa(f"P{i}") for i in range(50)], [build.rps()])
+    info, members, names = read_archive(path, {"raa": (".rpa.txt",), "rps": (".rps.txt",)})
+    assert info == archive_info(path)
+    assert set(members) == {"raa", "rps"} and len(names) == 2
+    with zipfile.ZipFile(path) as zf:
+        assert bytes(members["raa"]) == zf.read("000000001.2019.12.rpa.txt")

@@ -106,6 +106,12 @@ def _garbage(folder: Path, content: bytes) -> None:
     (folder / "000000001.2019.12.31012020093000.in.zip").write_bytes(content)
 
 
+def _zip_raa(folder: Path, content: bytes) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(folder / "000000001.2019.12.31012020093000.in.zip", "w") as zf:
+        zf.writestr("000000001.2019.12.rpa.txt", content)
+
+
 def _corrupt(folder: Path, build) -> None:
     path = build.archive(folder, [build.raa(f"P{i}") for i in range(300)])
     data = bytearray(path.read_bytes())
@@ -129,8 +135,24 @@ BAD_INPUTS = {
         ),
         "P14",
     ),
+    "other year rps": (
+        lambda folder, build: build.archive(
+            folder, build.eligible_pair(), [build.rps(f"P{i}", fmt="P12") for i in range(3)]
+        ),
+        "« P12 » et non P08",
+    ),
     "binary garbage": (lambda folder, build: _garbage(folder, os.urandom(3000)), "corrompue"),
+    "binary raa member": (
+        lambda folder, build: _zip_raa(folder, os.urandom(3000)), "n'est pas un fichier texte"
+    ),
     "zero bytes": (lambda folder, build: _garbage(folder, b""), "vide (0 octet)"),
+    "zero-byte raa member": (lambda folder, build: _zip_raa(folder, b""), "est vide"),
+    "folder named like the archive": (
+        lambda folder, build: (folder / "000000001.2019.12.31012020093000.in.zip").mkdir(
+            parents=True
+        ),
+        "trouvé à la place : 000000001.2019.12.31012020093000.in.zip/",
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lotas_core.fixedwidth import (
@@ -18,9 +19,10 @@ from lotas_core.fixedwidth import (
 from lotas_plugins.psy_sma_2021.layouts import RAA_COLUMNS, RAA_P09, RPS_COLUMNS, RPS_P08
 
 
-def read_raa(text: str, columns=RAA_COLUMNS):
+def read_raa(text: str | bytes, columns=RAA_COLUMNS):
+    data = text.encode("latin-1") if isinstance(text, str) else text
     return read_fixed_width(
-        text.encode("latin-1"), RAA_P09, finess="000000001", member="x.rpa.txt", columns=columns
+        data, RAA_P09, finess="000000001", member="x.rpa.txt", columns=columns
     )
 
 
@@ -183,6 +185,30 @@ def test_parse_dates_agrees_with_python_on_every_day_of_a_leap_cycle():
     assert dates.astype("M8[D]").tolist() == days
 
 
+def test_parse_dates_agrees_with_python_on_near_digit_garbage():
+    """Bytes around the digits ('/', ':', '?', 0x00, 0xB0...) must never pass for digits."""
+    from datetime import datetime
+
+    rng = np.random.default_rng(5)
+    alphabet = np.frombuffer(b"0123456789012345678901/:?@ \x00\xb0\xb9\x39\x30", np.uint8)
+    rows = alphabet[rng.integers(0, len(alphabet), size=(20000, 8))]
+    rows[::3, 2:4] = np.frombuffer(b"02", np.uint8)  # many plausible months
+    rows[::5, 4:8] = np.frombuffer(b"2019", np.uint8)
+    wide = np.zeros((len(rows), 12), np.uint8)
+    wide[:, 2:10] = rows
+    valid, dates = parse_dates(wide[:, 2:10])  # a column slice, as the reader passes it
+    for row, ok, day in zip(rows, valid.tolist(), dates.astype("M8[D]").tolist(), strict=True):
+        text = bytes(row).decode("latin-1")
+        expected = None
+        if text.isascii() and text.isdigit():
+            try:
+                expected = datetime.strptime(text, "%d%m%Y").date()
+            except ValueError:
+                pass
+        assert ok is (expected is not None), text
+        assert day == expected
+
+
 def test_categorical_is_exact_and_keeps_case_and_leading_spaces():
     rng = np.random.default_rng(3)
     alphabet = np.frombuffer(b"AaBb 01", np.uint8)
@@ -219,6 +245,8 @@ def test_layout_declared_as_data():
     assert table.report.skipped == {"length": 1}
     with pytest.raises(ValueError):
         Field("bad", 1, 1, "float")
+    with pytest.raises(ValueError, match="DDMMYYYY"):
+        Field("short date", 1, 6, "date")  # dates are read as one 8-byte word
 
 
 def test_large_input_spans_several_blocks(build, monkeypatch):
@@ -232,6 +260,26 @@ def test_large_input_spans_several_blocks(build, monkeypatch):
     assert table.report.lines_kept == 45
     assert table.report.first_lines == {"finess": [4, 14, 24, 34, 44]}
     assert table.frame["IPP"].tolist() == [f"P{i:03d}" for i in range(50) if i % 10 != 3]
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_blocks_checked_on_threads_give_the_same_table(tmp_path, monkeypatch, threads):
+    """Blocks may be checked in any order on several threads; the table keeps file order."""
+    import zipfile
+
+    import lotas_core.fixedwidth as fixedwidth
+    from lotas_core.demo import write_demo_archive
+
+    with zipfile.ZipFile(write_demo_archive(tmp_path, raa_lines=3000, seed=4)) as zf:
+        data = zf.read("000000001.2019.12.rpa.txt")
+    expected = read_raa(data)
+    monkeypatch.setattr(fixedwidth, "BLOCK_LINES", 97)
+    monkeypatch.setattr(fixedwidth, "READ_THREADS", threads)
+    table = read_raa(data)
+    assert table.report == expected.report
+    pd.testing.assert_frame_equal(table.frame, expected.frame)
+    rows = np.arange(len(table.frame))
+    assert table.repeat("DA", rows) == expected.repeat("DA", rows)
 
 
 def test_hash_collisions_fall_back_to_exact_grouping(monkeypatch):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from lotas_core.errors import ArchiveError
+
 KEYS = ["base", "fulltime", "lt2", "noh2", "delay", "eligible"]
 
 
@@ -182,11 +184,35 @@ def test_no_valid_line_at_all_gives_an_empty_selection_and_a_warning(select_line
     assert any("finess" in warning for warning in sel.report.warnings)
 
 
-def test_empty_raa_member_is_a_warning_and_an_empty_funnel(select_lines, build):
-    sel = select_lines([], [build.rps("PAT01")])
-    assert check_funnel(sel)["base"] == 0
-    assert sel.report.files["raa"].lines_read == 0
-    assert any("vide" in warning for warning in sel.report.warnings)
+def test_empty_raa_member_is_an_error(select_lines, build):
+    with pytest.raises(ArchiveError, match=r"fichier RAA .* est vide"):
+        select_lines([], [build.rps("PAT01")])
+
+
+def test_empty_rps_member_is_a_warning(select_lines, build):
+    sel = select_lines(build.eligible_pair("PAT01"), [])
+    assert check_funnel(sel)["eligible"] == 1
+    assert sel.report.files["rps"].lines_read == 0
+    assert any("RPS" in warning and "vide" in warning for warning in sel.report.warnings)
+
+
+@pytest.mark.parametrize("kind", ["raa", "rps"])
+def test_binary_member_is_an_error_not_a_count_of_bad_lines(tmp_path, lotas, build, kind):
+    import zipfile
+
+    from lotas_core.pipeline import select
+
+    garbage = bytes(range(256)) * 40 + b"\r\n" * 3
+    text = {
+        "raa": "".join(line + "\r\n" for line in build.eligible_pair("PAT01")).encode(),
+        "rps": (build.rps("PAT02") + "\r\n").encode(),
+    }
+    text[kind] = garbage
+    with zipfile.ZipFile(tmp_path / f"{build.FINESS}.2019.12.{build.TIMESTAMP}.in.zip", "w") as zf:
+        zf.writestr(f"{build.FINESS}.2019.12.rpa.txt", text["raa"])
+        zf.writestr(f"{build.FINESS}.2019.12.rps.txt", text["rps"])
+    with pytest.raises(ArchiveError, match=f"fichier {kind.upper()} .* n'est pas un fichier texte"):
+        select(lotas, "psy_sma_2021", tmp_path, build.FINESS)
 
 
 def test_selection_records_the_archive(select_lines, build):
