@@ -22,6 +22,17 @@ GENERIC_ERROR_FR = (
 )
 
 
+#: Title of the error dialog of a failed worker, by worker group.
+ERROR_TITLES = {
+    "draw": "Tirage au sort impossible",
+    "verify": "Vérification impossible",
+    "transmit": "Transmission vers QUALHAS impossible",
+    "export": "Export impossible",
+    "import-proxy": "Import des paramètres de proxy impossible",
+}
+TRANSPORT_HINT = "Vérifiez le « Paramétrage ePop » (touche p), puis réessayez."
+
+
 def default_entry_label(record: Any) -> str:
     """The history entry as the manual shows it: ``000000001- 22/04/2021 09:16:56``."""
     return str(record.label())
@@ -86,6 +97,14 @@ class LotasApp(App[int]):
 
         return session_credentials(self.session_secrets.get(transport_name))
 
+    def transport_title(self, name: str) -> str:
+        """A transport's French title ("Connexion directe"), else its plugin name."""
+        try:
+            cls = self.backend.transports().get(name)
+        except Exception:  # a broken plugin must not stop a dialog from showing
+            cls = None
+        return str(getattr(cls, "title_fr", None) or name)
+
     def open_settings(self) -> None:
         from lotas_tui.screens.settings import SettingsScreen
 
@@ -100,20 +119,25 @@ class LotasApp(App[int]):
 
     # -- errors --------------------------------------------------------------------------------
 
-    def show_error_text(self, text: str, title: str = "Erreur") -> None:
-        self.push_screen(MessageDialog(title, text, error=True))
+    def show_error_text(self, text: str, title: str = "Erreur",
+                        then: Callable[[Any], None] | None = None) -> None:
+        """An error dialog; ``then`` runs once it is closed (e.g. focus the faulty field)."""
+        self.push_screen(MessageDialog(title, text, error=True), then)
 
-    def show_error(self, error: BaseException) -> None:
+    def show_error(self, error: BaseException, title: str = "Erreur") -> None:
         """A French dialog for any error: the LotasError's sentence, else a generic one."""
         from lotas_core.errors import LotasError
+        from lotas_core.transport import TransportError
 
-        if isinstance(error, LotasError):
+        if isinstance(error, TransportError):
+            text = f"{error.message_fr}\n\n{TRANSPORT_HINT}"
+        elif isinstance(error, LotasError):
             text = error.message_fr
         else:
             # Never str(error): a foreign message might quote a patient identifier.
             text = GENERIC_ERROR_FR.format(kind=type(error).__name__)
             self.log.error(f"worker failed: {type(error).__name__}")
-        self.show_error_text(text)
+        self.show_error_text(text, title)
 
     def handle_worker_state(self, event: Worker.StateChanged) -> None:
         """The one place where a failed worker becomes an error dialog (never a crash).
@@ -122,7 +146,7 @@ class LotasApp(App[int]):
         app, so every screen forwards them here.
         """
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.show_error(event.worker.error)
+            self.show_error(event.worker.error, ERROR_TITLES.get(event.worker.group, "Erreur"))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.handle_worker_state(event)

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 #: French labels of the PSY SMA 2021 funnel keys (spec section 3); unknown keys show as given.
+#: Each exclusion counts the patients it removed (the first that applies), hence "exclus :".
 FUNNEL_LABELS_FR: dict[str, str] = {
-    "base": "base",
-    "fulltime": "hospitalisation temps plein",
-    "lt2": "< 2 entretiens",
-    "noh2": "aucun entretien au 2e semestre",
-    "delay": "délai < 90 jours",
+    "base": "vus en 2019 (base)",
+    "fulltime": "exclus : hospitalisation à temps plein",
+    "lt2": "exclus : moins de 2 entretiens médicaux",
+    "noh2": "exclus : aucun entretien au 2e semestre",
+    "delay": "exclus : moins de 90 jours entre entretiens",
     "eligible": "éligibles",
 }
 
@@ -127,6 +128,34 @@ def display_path(path: Path | str | None) -> str:
     if home and home != "/" and (text == home or text.startswith(home + os.sep)):
         return "~" + text[len(home):]
     return text
+
+
+def receipt_text(receipt: Any, transport_title: str) -> str:
+    """What the screen says after a transmission: the receipt, its digest, the transport."""
+    text = (
+        "Le tirage au sort a été transmis à QUALHAS.\n\n"
+        f"Accusé de réception : {receipt.receipt}\n"
+        f"SHA-256 : {receipt.sha256}\n"
+        f"Transport : {transport_title}"
+    )
+    if getattr(receipt, "duplicate", False):
+        text += "\n\nCe tirage avait déjà été reçu : voici l'accusé de réception d'origine."
+    return text
+
+
+class FieldError(ValueError):
+    """A French sentence about one form field, with that field's selector (to focus it)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def validation_error_fr(error: Any) -> str:
+    """The first problem of a pydantic ``ValidationError``, as one French sentence."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "?"
+    return f"Paramètre « {where} » invalide : {first.get('msg')}."
 
 
 def parse_port(text: str) -> int:

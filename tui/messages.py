@@ -38,6 +38,13 @@ class VerifyDone(Message):
 
 
 @dataclass
+class ExportDone(Message):
+    """A draw was written to ``path`` (CSV, XLSX or HTML report)."""
+
+    path: Any
+
+
+@dataclass
 class TransmitDone(Message):
     """A transmission finished with this receipt."""
 
@@ -71,6 +78,6 @@ class SettingsSaved(Message):
 
 @dataclass
 class FinessChanged(Message):
-    """The FINESS field holds a complete (or empty) value: the history follows it."""
+    """The FINESS field changed: the history follows it (empty until it is complete)."""
 
     finess: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 from collections.abc import Callable
@@ -68,3 +69,21 @@ async def _settle(app: Any, pilot: Any) -> None:
 def settle() -> Callable[[Any, Any], Any]:
     """``await settle(app, pilot)``: every worker done and its messages handled (no sleep)."""
     return _settle
+
+
+@pytest.fixture
+def drive(make_app: Callable[..., Any], demo_settings: Any) -> Callable[..., None]:
+    """``drive(scenario, settings=None, size=(120, 40), **app_options)`` runs
+    ``await scenario(app, pilot)`` in the app as ``lotas`` builds it (demo settings by default).
+    """
+
+    def run(scenario: Callable[[Any, Any], Any], *, settings: Any = None,
+            size: tuple[int, int] = (120, 40), **options: Any) -> None:
+        async def main() -> None:
+            app = make_app(demo_settings if settings is None else settings, **options)
+            async with app.run_test(size=size) as pilot:
+                await scenario(app, pilot)
+
+        asyncio.run(main())
+
+    return run

@@ -94,5 +94,13 @@ def test_lotas_demo_in_tmux_draws_and_shows_the_table(tmp_path, data_dir, config
         while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert marker.read_text().strip() == "0"
+        # The first rows are whole on screen: IPP and DATACTE are never cut.
+        from lotas_core.drawing import open_history
+        from lotas_core.settings import load_settings
+
+        record = open_history(load_settings().settings).list()[0]
+        for row in record.rows[:3]:
+            assert row["IPP"] in screen
+            assert "/".join(reversed(row["DATACTE"].split("-"))) in screen
     finally:
         tmux.kill()

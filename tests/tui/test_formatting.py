@@ -41,7 +41,8 @@ def test_funnel_order_is_rebuilt_from_sorted_json():
     keys = [key for key, _ in ordered_funnel(stored)]
     assert keys == ["base", "fulltime", "lt2", "noh2", "delay", "site_rule", "eligible"]
     lines = funnel_lines(stored)
-    assert lines[0].startswith("base") and "100.0 %" in lines[0]
+    assert lines[0].startswith("vus en 2019 (base)") and "100.0 %" in lines[0]
+    assert lines[1].startswith("exclus : hospitalisation")
     assert lines[-1].startswith("éligibles") and " 40.0 %" in lines[-1]
 
 

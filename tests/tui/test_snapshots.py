@@ -26,43 +26,33 @@ async def draw_and_quiet(pilot: Any) -> None:
     await pilot.pause()
 
 
-def test_main_screen_after_a_draw(snap_compare, make_app, demo_settings):
-    app = make_app(demo_settings, entry_label=frozen_label)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=draw_and_quiet)
-
-
-def test_main_screen_small_terminal(snap_compare, make_app, demo_settings):
-    app = make_app(demo_settings, entry_label=frozen_label)
-    assert snap_compare(app, terminal_size=(100, 30), run_before=draw_and_quiet)
-
-
-def test_funnel_panel(snap_compare, make_app, demo_settings):
+@pytest.mark.parametrize(
+    ("keys", "size"),
+    [((), (120, 40)), ((), (100, 30)), (("d",), (120, 40)), (("t",), (100, 30))],
+    ids=["after-draw", "small-terminal", "funnel-panel", "transmit-confirmation"],
+)
+def test_main_screen(snap_compare, make_app, demo_settings, keys, size):
+    """After a draw, then the given keys (``d``: the funnel tab; ``t``: the confirmation)."""
     async def run_before(pilot: Any) -> None:
         await draw_and_quiet(pilot)
-        await pilot.press("d")
+        await pilot.press(*keys)
         await pilot.pause()
 
     app = make_app(demo_settings, entry_label=frozen_label)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_settings_screen(snap_compare, make_app, demo_settings):
+@pytest.mark.parametrize(
+    ("click", "size"),
+    [("#use-proxy", (120, 40)), ("#mode-epop", (100, 30))],
+    ids=["direct-proxy", "epop-small"],
+)
+def test_settings_screen(snap_compare, make_app, demo_settings, click, size):
     async def run_before(pilot: Any) -> None:
         await pilot.press("p")
         await pilot.pause()
-        await pilot.click("#use-proxy")
+        await pilot.click(click)
         await pilot.pause()
 
     app = make_app(demo_settings)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
-
-
-def test_settings_screen_epop(snap_compare, make_app, demo_settings):
-    async def run_before(pilot: Any) -> None:
-        await pilot.press("p")
-        await pilot.pause()
-        await pilot.click("#mode-epop")
-        await pilot.pause()
-
-    app = make_app(demo_settings)
-    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

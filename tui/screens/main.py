@@ -13,14 +13,12 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import (
     Button,
     Footer,
-    Label,
     OptionList,
-    ProgressBar,
     Static,
     TabbedContent,
     TabPane,
@@ -28,8 +26,15 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from lotas_tui.formatting import footer_text, sizes_of
-from lotas_tui.messages import DrawDone, FinessChanged, ReadProgress, TransmitDone, VerifyDone
+from lotas_tui.formatting import footer_text, receipt_text, sizes_of
+from lotas_tui.messages import (
+    DrawDone,
+    ExportDone,
+    FinessChanged,
+    ReadProgress,
+    TransmitDone,
+    VerifyDone,
+)
 from lotas_tui.widgets.dialogs import (
     ConfirmDialog,
     ExportChoice,
@@ -39,7 +44,9 @@ from lotas_tui.widgets.dialogs import (
 )
 from lotas_tui.widgets.draw_panels import CheckPanel, FunnelPanel
 from lotas_tui.widgets.draw_table import DrawTable
+from lotas_tui.widgets.draws_box import DrawsBox
 from lotas_tui.widgets.establishment import EstablishmentBar
+from lotas_tui.widgets.progress_row import ProgressRow
 
 if TYPE_CHECKING:
     from lotas_tui.app import LotasApp
@@ -47,6 +54,7 @@ if TYPE_CHECKING:
 TABS = ("tab-table", "tab-funnel", "tab-check")
 #: Workers during which the progress row shows.
 BUSY_GROUPS = ("draw", "verify", "transmit")
+ENDED = (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS)
 CLIPBOARD_NOTICE = (
     "Le presse-papier contient maintenant des identifiants de patients (IPP) : "
     "collez-les dans un fichier protégé puis videz le presse-papier."
@@ -74,6 +82,8 @@ class MainScreen(Screen[None]):
         super().__init__(id="main")
         self.current: Any = None
         self._records: dict[str, Any] = {}
+        #: "Quitter" was confirmed during a long task: exit when the last one ends.
+        self._quit_when_idle = False
 
     @property
     def lotas_app(self) -> LotasApp:
@@ -85,24 +95,10 @@ class MainScreen(Screen[None]):
         settings = self.lotas_app.settings
         with Horizontal(id="title-bar"):
             yield Static(self.lotas_app.window_title, id="title", markup=False)
-            yield Button("Paramétrage", id="open-settings", compact=True)
+            yield Button("Paramétrage", id="open-settings", compact=True, action="screen.settings")
         yield EstablishmentBar(settings, id="top-row")
-        with Horizontal(id="draws", classes="box") as box:
-            box.border_title = "Tirages au sort"
-            with Vertical(id="history-box"):
-                yield Label("Historique des tirages au sort")
-                yield OptionList(id="history", compact=True)
-            with Vertical(id="draw-actions"):
-                yield Button("Nouveau tirage au sort", id="new-draw", compact=True)
-                yield Button("Transmettre vers QUALHAS le tirage au sort sélectionné",
-                             id="transmit", compact=True)
-                with Horizontal(id="small-actions"):
-                    yield Button("Copier", id="copy", compact=True)
-                    yield Button("Exporter…", id="export", compact=True)
-                    yield Button("Vérifier", id="verify", compact=True)
-        with Horizontal(id="progress-row"):
-            yield Label("", id="stage")
-            yield ProgressBar(total=1.0, id="progress", show_eta=False)
+        yield DrawsBox(id="draws", classes="box")
+        yield ProgressRow(id="progress-row")
         with TabbedContent(id="details", initial="tab-table"):
             with TabPane("Tirage", id="tab-table"):
                 yield DrawTable(id="draw-table")
@@ -112,11 +108,10 @@ class MainScreen(Screen[None]):
                 yield CheckPanel(id="check-panel")
         with Horizontal(id="status-bar"):
             yield Static("", id="draw-footer", markup=False)
-            yield Button("Quitter", id="quit", compact=True)
+            yield Button("Quitter", id="quit", compact=True, action="screen.quit_app")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#progress-row").display = False
         self.reload_history()
 
     # -- reading the form ----------------------------------------------------------------------
@@ -182,7 +177,8 @@ class MainScreen(Screen[None]):
         self.query_one("#draw-footer", Static).update(footer)
         self.query_one("#funnel-panel", FunnelPanel).show(record)
         label = "" if record is None else self.lotas_app.entry_label(record)
-        self.query_one("#check-panel", CheckPanel).show(record, label)
+        self.query_one("#check-panel", CheckPanel).show(record, label,
+                                                        self.lotas_app.transport_title)
 
     def _require_draw(self) -> Any:
         if self.current is None:
@@ -203,18 +199,21 @@ class MainScreen(Screen[None]):
         finess = self.form_finess()
         from lotas_core.settings import validate_finess
 
+        def fix_finess(_: Any) -> None:
+            self.query_one("#finess").focus()
+
         if not finess:
             self.lotas_app.show_error_text(
                 "Indiquez le FINESS de l'établissement (9 caractères : 2 chiffres ou 2A/2B, puis "
-                "7 chiffres) dans « Identification établissement »."
+                "7 chiffres) dans « Identification établissement ».", then=fix_finess
             )
             return
         try:
             finess = validate_finess(finess)
         except ValueError as exc:
-            self.lotas_app.show_error_text(f"{exc} (reçu : « {finess} »).")
+            self.lotas_app.show_error_text(f"{exc} (reçu : « {finess} »).", then=fix_finess)
             return
-        self._set_busy("Lecture de l'archive…", 0.0)
+        self.query_one(ProgressRow).busy("draw", "Lecture de l'archive…", 0.0)
         self.run_draw(settings, settings.archive_folder, finess, self.lotas_app.draw_seed)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
@@ -228,10 +227,9 @@ class MainScreen(Screen[None]):
         self.post_message(DrawDone(record, selection))
 
     def on_read_progress(self, message: ReadProgress) -> None:
-        self._set_busy(message.stage, message.fraction)
+        self.query_one(ProgressRow).busy("draw", message.stage, message.fraction)
 
     def on_draw_done(self, message: DrawDone) -> None:
-        self._set_idle()
         self.lotas_app.settings = self.form_settings()
         self.reload_history(select_id=message.record.draw_id)
         self.query_one("#details", TabbedContent).active = "tab-table"
@@ -244,36 +242,21 @@ class MainScreen(Screen[None]):
         if self.lotas_app.settings.ui.copy_after_draw:
             self.copy_draw(message.record)
 
-    def _set_busy(self, stage: str, fraction: float | None) -> None:
-        """Show the progress row; ``fraction`` None gives an indeterminate bar."""
-        self.query_one("#progress-row").display = True
-        self.query_one("#stage", Label).update(stage)
-        bar = self.query_one("#progress", ProgressBar)
-        if fraction is None:
-            bar.update(total=None)
-        else:
-            bar.update(total=1.0, progress=max(0.0, fraction))
-
-    def _set_idle(self) -> None:
-        self.query_one("#progress-row").display = False
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Hide the progress bar when a draw ends, however it ends; the app shows errors."""
+        """End the task's progress, however the worker ended; the app shows errors."""
         self.lotas_app.handle_worker_state(event)
         if event.worker.group == "verify" and event.state == WorkerState.ERROR:
             self.query_one("#check-panel", CheckPanel).show_result(
                 False, "La vérification n'a pas abouti (voir le message d'erreur)."
             )
-        if event.worker.group in BUSY_GROUPS and event.state in (
-            WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS
-        ):
-            still_busy = any(
-                worker is not event.worker and worker.group in BUSY_GROUPS
-                and not worker.is_finished
-                for worker in self.app.workers
-            )
-            if not still_busy:
-                self._set_idle()
+        if event.worker.group in BUSY_GROUPS and event.state in ENDED:
+            row = self.query_one(ProgressRow)
+            row.done(event.worker.group)
+            if self._quit_when_idle and event.state != WorkerState.SUCCESS:
+                self._quit_when_idle = False  # stay open: the error dialog must be read
+                self.notify("L'opération a échoué : lotas reste ouvert.", severity="warning")
+            elif self._quit_when_idle and not row.tasks:
+                self.app.exit(0)
 
     # -- clipboard and exports -----------------------------------------------------------------
 
@@ -301,9 +284,12 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def run_export(self, record: Any, choice: ExportChoice) -> None:
-        path = self.lotas_app.backend.export(record, choice.fmt, choice.path)
-        self.app.call_from_thread(self.notify, f"Tirage exporté vers {path}.",
-                                  title="Export terminé", markup=False)
+        self.post_message(ExportDone(self.lotas_app.backend.export(record, choice.fmt,
+                                                                   choice.path)))
+
+    def on_export_done(self, message: ExportDone) -> None:
+        self.notify(f"Tirage exporté vers {message.path}.", title="Export terminé",
+                    markup=False)
 
     # -- verification --------------------------------------------------------------------------
 
@@ -313,7 +299,8 @@ class MainScreen(Screen[None]):
             return
         self.query_one("#details", TabbedContent).active = "tab-check"
         self.query_one("#check-panel", CheckPanel).show_result(None, "Vérification en cours…")
-        self._set_busy("Vérification : relecture de l'archive et nouveau tirage…", None)
+        self.query_one(ProgressRow).busy(
+            "verify", "Vérification : relecture de l'archive et nouveau tirage…", None)
         self.run_verify(self.form_settings(), record.draw_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verify")
@@ -337,14 +324,16 @@ class MainScreen(Screen[None]):
             return
         settings = self.lotas_app.settings
         name = settings.transport.name
+        title = self.lotas_app.transport_title(name)
         question = (
             f"Transmettre vers QUALHAS le tirage au sort {self.lotas_app.entry_label(record)} "
-            f"({len(record.rows)} patients, sans les IPP) par « {name} » ?"
+            f"({len(record.rows)} patients, sans les IPP) par « {title} » ?"
         )
 
         def done(answer: bool | None) -> None:
             if answer:
-                self._set_busy(f"Transmission vers QUALHAS en cours ({name})…", None)
+                self.query_one(ProgressRow).busy(
+                    "transmit", f"Envoi vers QUALHAS ({title}), avec nouveaux essais…", None)
                 self.run_transmit(settings, record.draw_id, name)
 
         self.app.push_screen(ConfirmDialog("Transmettre vers QUALHAS", question), done)
@@ -357,17 +346,12 @@ class MainScreen(Screen[None]):
         self.post_message(TransmitDone(draw_id, receipt))
 
     def on_transmit_done(self, message: TransmitDone) -> None:
-        receipt = message.receipt
-        text = (
-            "Le tirage au sort a été transmis à QUALHAS.\n\n"
-            f"Accusé de réception : {receipt.receipt}\n"
-            f"SHA-256 : {receipt.sha256}\n"
-            f"Transport : {receipt.transport}"
-        )
-        if getattr(receipt, "duplicate", False):
-            text += "\n\nCe tirage avait déjà été reçu : voici l'accusé de réception d'origine."
+        title = self.lotas_app.transport_title(message.receipt.transport)
         self.reload_history(select_id=message.draw_id)
-        self.app.push_screen(MessageDialog("Transmission réussie", text))
+        if self._quit_when_idle:
+            return  # closing: the receipt is in the history ("Contrôle du tirage")
+        self.app.push_screen(MessageDialog("Transmission réussie",
+                                           receipt_text(message.receipt, title)))
 
     # -- other actions -------------------------------------------------------------------------
 
@@ -395,22 +379,20 @@ class MainScreen(Screen[None]):
         self.query_one("#draw-table", DrawTable).focus()
 
     def action_quit_app(self) -> None:
-        self.app.exit(0)
+        """Quit; during a long task, confirm, then quit as soon as it ends.
 
-    @on(Button.Pressed)
-    def _button(self, event: Button.Pressed) -> None:
-        actions = {
-            "open-settings": self.action_settings,
-            "pick-folder": self.action_pick_folder,
-            "new-draw": self.action_new_draw,
-            "transmit": self.action_transmit,
-            "copy": self.action_copy,
-            "export": self.action_export,
-            "verify": self.action_verify,
-            "verify-check": self.action_verify,
-            "quit": self.action_quit_app,
-        }
-        action = actions.get(event.button.id or "")
-        if action is not None:
-            event.stop()
-            action()
+        Exiting at once would leave a blank terminal until the thread finished anyway (a
+        transmission may wait for its retries), and its receipt must reach the history.
+        """
+        if not self.query_one(ProgressRow).tasks:
+            self.app.exit(0)
+            return
+
+        def done(answer: bool | None) -> None:
+            if answer:
+                self._quit_when_idle = True
+                self.notify("lotas se fermera à la fin de l'opération en cours.", timeout=30)
+
+        self.app.push_screen(ConfirmDialog(
+            "Quitter", "Une opération est en cours (voir la barre de progression). "
+                       "Quitter dès qu'elle sera terminée ?"), done)

@@ -28,6 +28,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
+from lotas_tui.formatting import FieldError, validation_error_fr
 from lotas_tui.messages import ConnectionTested, ProxyImported
 from lotas_tui.transport_fields import DIRECT, EPOP
 from lotas_tui.widgets.epop_form import EpopForm
@@ -59,23 +60,22 @@ class SettingsScreen(Screen[bool]):
     def lotas_app(self) -> LotasApp:
         return self.app  # type: ignore[return-value]
 
-    def _models(self) -> dict[str, Any]:
+    def _transports(self) -> dict[str, type]:
         try:
-            transports = self.lotas_app.backend.transports()
+            return self.lotas_app.backend.transports()
         except Exception:  # a broken plugin must not close the settings screen
-            transports = {}
-        return {name: getattr(cls, "options_model", None) for name, cls in transports.items()}
+            return {}
+
+    def _models(self) -> dict[str, Any]:
+        return {name: getattr(cls, "options_model", None)
+                for name, cls in self._transports().items()}
 
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         settings = self.lotas_app.settings
         models = self._models()
-        try:
-            transports = self.lotas_app.backend.transports()
-        except Exception:
-            transports = {}
-        self._third_party = {n: c for n, c in transports.items() if n not in SHIPPED}
+        self._third_party = {n: c for n, c in self._transports().items() if n not in SHIPPED}
         secrets = self.lotas_app.session_secrets.get(DIRECT, {})
         yield Static("Paramétrage", id="settings-title", markup=False)
         with TabbedContent(id="settings-tabs", initial="tab-epop"):
@@ -84,7 +84,7 @@ class SettingsScreen(Screen[bool]):
                     with Horizontal(classes="line"):
                         yield Label("FINESS :", classes="field-label")
                         yield Input(settings.finess or "", id="set-finess", max_length=9,
-                                    compact=True, placeholder="000000001")
+                                    compact=True, placeholder="9 caractères")
                     with RadioSet(id="set-financing", compact=True):
                         yield RadioButton("DGF", value=settings.financing != "OQN",
                                           id="set-dgf", compact=True)
@@ -137,6 +137,17 @@ class SettingsScreen(Screen[bool]):
     def _show_error(self, text: str) -> None:
         self.query_one("#settings-error", Static).update(text)
 
+    def _focus_field(self, error: ValueError) -> None:
+        """Show the tab of the field the error is about, and put the cursor in it."""
+        field = getattr(error, "field", None)
+        widgets = list(self.query(field)) if field else []
+        if not widgets:
+            return
+        pane = next((node for node in widgets[0].ancestors if isinstance(node, TabPane)), None)
+        if pane is not None and pane.id:
+            self.query_one("#settings-tabs", TabbedContent).active = pane.id
+        widgets[0].focus()
+
     def _test_target(self) -> str:
         """The transport "Tester" checks: the third-party tab shown, else the manual's choice."""
         active = self.query_one("#settings-tabs", TabbedContent).active
@@ -164,7 +175,7 @@ class SettingsScreen(Screen[bool]):
             try:
                 finess = validate_finess(finess_text)
             except ValueError as exc:
-                raise ValueError(f"{exc} (reçu : « {finess_text} »).") from None
+                raise FieldError(f"{exc} (reçu : « {finess_text} »).", "#set-finess") from None
         options = {name: dict(values) for name, values in settings.transport.options.items()}
         secrets = {name: dict(values) for name, values in self.lotas_app.session_secrets.items()}
 
@@ -201,9 +212,7 @@ class SettingsScreen(Screen[bool]):
         try:
             model.model_validate({**options, **(secrets or {})})
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first.get("loc", ())) or "?"
-            raise ValueError(f"Paramètre « {where} » invalide : {first.get('msg')}.") from None
+            raise FieldError(validation_error_fr(exc)) from None
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -212,6 +221,7 @@ class SettingsScreen(Screen[bool]):
             settings, secrets = self.build_settings()
         except ValueError as exc:
             self._show_error(str(exc))
+            self._focus_field(exc)
             return
         from lotas_core.settings import save_settings
 
@@ -241,6 +251,7 @@ class SettingsScreen(Screen[bool]):
             settings, secrets = self.build_settings()
         except ValueError as exc:
             self._show_test_result(False, str(exc), name)
+            self._focus_field(exc)
             return
         self._show_test_result(None, "Test de connexion en cours…", name)
         from lotas_tui.credentials import session_credentials

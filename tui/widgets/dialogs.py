@@ -8,12 +8,29 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, DirectoryTree, Input, Label, RadioButton, RadioSet, Static
+from textual.screen import ModalScreen, ScreenResultType
+from textual.widgets import (
+    Button,
+    DirectoryTree,
+    Footer,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Static,
+)
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class Dialog(ModalScreen[ScreenResultType]):
+    """A box centred over the dimmed window, with its own footer of keys."""
+
+    DEFAULT_CLASSES = "dialog-screen"
+
+
+class ConfirmDialog(Dialog[bool]):
     """Ask a yes/no question; dismisses with ``True`` for "Oui"."""
+
+    AUTO_FOCUS = "#no"
 
     BINDINGS = [
         Binding("o", "answer(True)", "Oui"),
@@ -21,7 +38,7 @@ class ConfirmDialog(ModalScreen[bool]):
     ]
 
     def __init__(self, title: str, question: str) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self._title = title
         self._question = question
 
@@ -32,9 +49,7 @@ class ConfirmDialog(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Oui", id="yes", variant="primary")
                 yield Button("Non", id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        yield Footer(compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -44,13 +59,15 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(value)
 
 
-class MessageDialog(ModalScreen[bool]):
+class MessageDialog(Dialog[bool]):
     """Show a message (an error, a receipt) until "OK"."""
+
+    AUTO_FOCUS = "#ok"
 
     BINDINGS = [Binding("escape,enter", "close", "OK")]
 
     def __init__(self, title: str, text: str, *, error: bool = False) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self._title = title
         self._text = text
         self._error = error
@@ -61,9 +78,7 @@ class MessageDialog(ModalScreen[bool]):
             yield Static(self._text, id="dialog-message", classes="dialog-text", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", id="ok", variant="error" if self._error else "primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#ok", Button).focus()
+        yield Footer(compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -89,16 +104,21 @@ class ExportChoice:
     path: Path
 
 
-class ExportDialog(ModalScreen[ExportChoice | None]):
+class ExportDialog(Dialog[ExportChoice | None]):
     """Choose an export format and a file; the path follows the format's suffix."""
 
     AUTO_FOCUS = "#export-path"
-    BINDINGS = [Binding("escape", "cancel", "Annuler")]
+    BINDINGS = [
+        Binding("ctrl+s", "export", "Exporter"),
+        Binding("escape", "cancel", "Annuler"),
+    ]
 
     def __init__(self, folder: Path, stem: str) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self._folder = folder
         self._stem = stem
+        #: An existing file the user was warned about: exporting again replaces it.
+        self._replace: Path | None = None
 
     def _path_for(self, fmt: str) -> str:
         return str(self._folder / f"{self._stem}{EXPORT_FORMATS[fmt][1]}")
@@ -116,6 +136,7 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Exporter", id="export", variant="primary")
                 yield Button("Annuler", id="cancel")
+        yield Footer(compact=True)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         fmt = event.pressed.name or "csv"
@@ -134,6 +155,9 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
             return
         self._export()
 
+    def action_export(self) -> None:
+        self._export()
+
     def _export(self) -> None:
         pressed = self.query_one("#export-format", RadioSet).pressed_button
         fmt = (pressed.name if pressed else None) or "csv"
@@ -142,10 +166,16 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
             self.query_one("#export-error", Static).update("Indiquez le fichier à écrire.")
             return
         path = Path(text).expanduser()
+        # A typed ".xlsx"/".html"/".csv" wins over the format boxes: the file is what it says.
+        fmt = {suffix: key for key, (_, suffix) in EXPORT_FORMATS.items()}.get(
+            path.suffix.lower(), fmt)
+        error = self.query_one("#export-error", Static)
         if not path.parent.is_dir():
-            self.query_one("#export-error", Static).update(
-                f"Le dossier {path.parent} n'existe pas : choisissez un dossier existant."
-            )
+            error.update(f"Le dossier {path.parent} n'existe pas : choisissez un dossier existant.")
+            return
+        if path.exists() and path != self._replace:
+            self._replace = path
+            error.update(f"{path.name} existe déjà : exportez de nouveau pour le remplacer.")
             return
         self.dismiss(ExportChoice(fmt, path))
 
@@ -160,13 +190,17 @@ class FolderTree(DirectoryTree):
         return [path for path in paths if path.is_dir() and not path.name.startswith(".")]
 
 
-class FolderPicker(ModalScreen[Path | None]):
+class FolderPicker(Dialog[Path | None]):
     """Pick the PIVOINE archive folder with Textual's ``DirectoryTree``."""
 
-    BINDINGS = [Binding("escape", "cancel", "Annuler")]
+    BINDINGS = [
+        Binding("ctrl+s", "choose", "Choisir"),
+        Binding("backspace", "up", "Dossier parent"),
+        Binding("escape", "cancel", "Annuler"),
+    ]
 
     def __init__(self, start: Path) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self._start = start if start.is_dir() else Path.home()
         self._chosen = self._start
 
@@ -179,6 +213,7 @@ class FolderPicker(ModalScreen[Path | None]):
                 yield Button("Choisir", id="choose", variant="primary")
                 yield Button("Dossier parent", id="up")
                 yield Button("Annuler", id="cancel")
+        yield Footer(compact=True)
 
     def on_directory_tree_directory_selected(self, event: DirectoryTree.DirectorySelected) -> None:
         self._chosen = event.path
@@ -187,15 +222,22 @@ class FolderPicker(ModalScreen[Path | None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "choose":
-            self.dismiss(self._chosen)
+            self.action_choose()
         elif event.button.id == "up":
-            tree = self.query_one(FolderTree)
-            parent = Path(tree.path).parent
-            tree.path = parent
-            self._chosen = parent
-            self.query_one("#folder-chosen", Static).update(str(parent))
+            self.action_up()
         else:
             self.dismiss(None)
+
+    def action_choose(self) -> None:
+        self.dismiss(self._chosen)
+
+    def action_up(self) -> None:
+        """Show the parent folder (and choose it unless a sub-folder is then selected)."""
+        tree = self.query_one(FolderTree)
+        parent = Path(tree.path).parent
+        tree.path = parent
+        self._chosen = parent
+        self.query_one("#folder-chosen", Static).update(str(parent))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

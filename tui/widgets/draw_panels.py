@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import ComposeResult
@@ -36,7 +37,7 @@ class FunnelPanel(VerticalScroll):
         )
 
 
-def draw_info(record: Any, label: str) -> str:
+def draw_info(record: Any, label: str, title: Callable[[str], str] = str) -> str:
     """The draw's identity: archive, algorithm, seed, population digest, transmissions."""
     lines = [
         f"Tirage n° {record.draw_id} - {label}",
@@ -55,7 +56,7 @@ def draw_info(record: Any, label: str) -> str:
         receipt = item.get("receipt", item)
         if isinstance(receipt, dict):
             receipt = receipt.get("receipt", "?")
-        lines.append(f"Transmis ({item.get('transport', '?')}) : accusé {receipt}")
+        lines.append(f"Transmis ({title(str(item.get('transport', '?')))}) : accusé {receipt}")
     if not transmissions:
         lines.append("Pas encore transmis à QUALHAS.")
     return "\n".join(lines)
@@ -66,12 +67,13 @@ class CheckPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(NO_DRAW, id="draw-info", markup=False)
-        yield Button("Vérifier", id="verify-check", compact=True)
+        yield Button("Vérifier", id="verify-check", compact=True, action="screen.verify")
         yield Static("", id="verify-result", markup=False)
 
-    def show(self, record: Any, label: str) -> None:
+    def show(self, record: Any, label: str, title: Callable[[str], str] = str) -> None:
+        """Show ``record``; ``title`` names a transport in French ("Connexion directe")."""
         info = self.query_one("#draw-info", Static)
-        info.update(NO_DRAW if record is None else draw_info(record, label))
+        info.update(NO_DRAW if record is None else draw_info(record, label, title))
         self.show_result(None, "")
 
     def show_result(self, ok: bool | None, text: str) -> None:

@@ -30,12 +30,17 @@ class DrawTable(DataTable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(zebra_stripes=True, cursor_type="row", **kwargs)
         self._cells: list[list[str]] = []
-        self._listeda_width: int | None = None
+        self._widths: list[int] = []
 
     def on_mount(self) -> None:
         self.show(None)
 
-    def _listeda_fit(self, cells: list[list[str]]) -> int:
+    def _fit(self, cells: list[list[str]]) -> list[int]:
+        """Every column as wide as its widest cell, except LISTEDA, cut to the space left.
+
+        Explicit widths: auto-sized columns refilled during a resize kept their header's width
+        (an IPP shown as 3 characters on a wide terminal).
+        """
         widths = [
             max([len(name)] + [len(row[index]) for row in cells])
             for index, name in enumerate(TABLE_COLUMNS)
@@ -44,7 +49,8 @@ class DrawTable(DataTable):
         padding = 2 * self.cell_padding * len(TABLE_COLUMNS)
         others = sum(widths) - widths[listeda] + padding
         available = max(self.app.size.width, 40) - others - 2  # the 1-cell scrollbar
-        return max(len("LISTEDA"), min(widths[listeda], available))
+        widths[listeda] = max(len("LISTEDA"), min(widths[listeda], available))
+        return widths
 
     def show(self, record: Any) -> None:
         """Replace the rows with those of ``record`` (``None`` empties the table)."""
@@ -52,13 +58,12 @@ class DrawTable(DataTable):
         self._fill()
 
     def _fill(self) -> None:
-        self._listeda_width = self._listeda_fit(self._cells)
+        self._widths = self._fit(self._cells)
         self.clear(columns=True)
-        for column in TABLE_COLUMNS:
-            width = self._listeda_width if column == "LISTEDA" else None
+        for column, width in zip(TABLE_COLUMNS, self._widths, strict=True):
             self.add_column(column, key=column, width=width)
         self.add_rows(self._cells)
 
     def on_resize(self) -> None:
-        if self._listeda_fit(self._cells) != self._listeda_width:
+        if self._fit(self._cells) != self._widths:
             self._fill()

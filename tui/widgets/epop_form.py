@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
-from lotas_tui.formatting import parse_port
+from lotas_tui.formatting import FieldError, parse_port
 from lotas_tui.transport_fields import (
     DIRECT,
     DIRECT_FIELDS,
@@ -31,8 +31,17 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _field(label: str, widget_id: str, value: Any, **options: Any) -> ComposeResult:
+    """A label and its one-line field, as the manual places them."""
+    yield Label(label, classes="field-label")
+    yield Input(_text(value), id=widget_id, compact=True, **options)
+
+
 class EpopForm(VerticalScroll):
     """The two forms of the manual, one shown at a time, and the "Tester" result."""
+
+    #: Not a Tab stop of its own: its fields are (focusing one scrolls it into view).
+    can_focus = False
 
     def __init__(self, settings: Any, models: dict[str, Any], secrets: dict[str, str],
                  **kwargs: Any) -> None:
@@ -59,46 +68,35 @@ class EpopForm(VerticalScroll):
                            compact=True)
             with Vertical(id="proxy-fields", classes="indent"):
                 with Horizontal(classes="line"):
-                    yield Label("Nom du proxy :", classes="field-label")
-                    yield Input(_text(direct.get("proxy_host")), id="proxy-host",
-                                compact=True, placeholder=self._proxy_hint)
-                    yield Label("N° du port à utiliser :", classes="field-label")
-                    yield Input(_text(direct.get("proxy_port")), id="proxy-port",
-                                compact=True, max_length=6)
+                    yield from _field("Nom du proxy :", "proxy-host", direct.get("proxy_host"),
+                                      placeholder=self._proxy_hint)
+                    yield from _field("N° du port à utiliser :", "proxy-port",
+                                      direct.get("proxy_port"), max_length=6)
                 yield Button("Importer les paramètres de proxy", id="import-proxy",
                              compact=True)
                 yield Checkbox("Utiliser une authentification par mot de passe",
                                bool(direct.get("use_auth")), id="use-auth",
                                compact=True)
                 with Horizontal(classes="line indent", id="auth-fields"):
-                    yield Label("Utilisateur :", classes="field-label")
-                    yield Input(_text(direct.get("proxy_user")), id="proxy-user",
-                                compact=True)
-                    yield Label("Mot de passe :", classes="field-label")
-                    yield Input(secrets.get(DIRECT_PASSWORD_KEY, ""),
-                                id="proxy-password", password=True, compact=True)
+                    yield from _field("Utilisateur :", "proxy-user", direct.get("proxy_user"))
+                    yield from _field("Mot de passe :", "proxy-password",
+                                      secrets.get(DIRECT_PASSWORD_KEY), password=True)
             with Vertical(id="epmsi-account", classes="subbox") as box:
                 box.border_title = "Compte e-PMSI (propre à lotas)"
                 with Horizontal(classes="line"):
-                    yield Label("Adresse du service :", classes="field-label")
-                    yield Input(_text(direct.get("base_url")), id="base-url",
-                                compact=True)
+                    yield from _field("Adresse du service :", "base-url", direct.get("base_url"))
                 with Horizontal(classes="line"):
-                    yield Label("Identifiant e-PMSI :", classes="field-label")
-                    yield Input(_text(direct.get("epmsi_user")), id="epmsi-user",
-                                compact=True)
-                    yield Label("Mot de passe :", classes="field-label")
-                    yield Input(secrets.get(EPMSI_PASSWORD_KEY, ""),
-                                id="epmsi-password", password=True, compact=True)
+                    yield from _field("Identifiant e-PMSI :", "epmsi-user",
+                                      direct.get("epmsi_user"))
+                    yield from _field("Mot de passe :", "epmsi-password",
+                                      secrets.get(EPMSI_PASSWORD_KEY), password=True)
             yield Button("Tester", id="test-direct", compact=True,
                          classes="test-button")
         with Vertical(id="epop-form", classes="transport-form"):
             with Horizontal(classes="line"):
-                yield Label("Adresse IP du serveur :", classes="field-label")
-                yield Input(_text(epop.get("host")), id="epop-host", compact=True)
-                yield Label("N° du port à utiliser :", classes="field-label")
-                yield Input(_text(epop.get("port") or EPOP_DEFAULT_PORT),
-                            id="epop-port", compact=True, max_length=6)
+                yield from _field("Adresse IP du serveur :", "epop-host", epop.get("host"))
+                yield from _field("N° du port à utiliser :", "epop-port",
+                                  epop.get("port") or EPOP_DEFAULT_PORT, max_length=6)
                 yield Button("Défaut", id="epop-default", compact=True)
             yield Checkbox("Crypter la transmission vers le serveur e-POP",
                            bool(epop.get("encrypt")), id="epop-encrypt",
@@ -156,6 +154,12 @@ class EpopForm(VerticalScroll):
 
     # -- reading -------------------------------------------------------------------------------
 
+    def _port(self, field: str) -> int:
+        try:
+            return parse_port(self.query_one(field, Input).value)
+        except ValueError as exc:
+            raise FieldError(str(exc), field) from None
+
     def read(self, options: dict[str, dict[str, Any]], secrets: dict[str, dict[str, str]],
              models: dict[str, Any]) -> str:
         """Write the form into ``options`` and ``secrets``; the chosen transport's name.
@@ -177,8 +181,9 @@ class EpopForm(VerticalScroll):
         port_text = self.query_one("#proxy-port", Input).value
         if use_proxy and (host or port_text.strip() or previous_mode != "system"):
             if not host:
-                raise ValueError("Indiquez le nom du proxy (ou décochez « Utiliser un proxy »).")
-            direct.update(use_proxy="manual", proxy_host=host, proxy_port=parse_port(port_text))
+                raise FieldError("Indiquez le nom du proxy (ou décochez « Utiliser un proxy »).",
+                                 "#proxy-host")
+            direct.update(use_proxy="manual", proxy_host=host, proxy_port=self._port("#proxy-port"))
         if use_auth:
             direct["proxy_user"] = self.query_one("#proxy-user", Input).value.strip()
         direct_secrets = secrets.setdefault(DIRECT, {})
@@ -192,14 +197,14 @@ class EpopForm(VerticalScroll):
             DIRECT_FIELDS, models.get(DIRECT), options.get(DIRECT, {}), direct
         )
 
-        epop_port = parse_port(self.query_one("#epop-port", Input).value)
+        epop_port = self._port("#epop-port")
         epop = {
             "host": self.query_one("#epop-host", Input).value.strip(),
             "port": epop_port,
             "encrypt": self.query_one("#epop-encrypt", Checkbox).value,
         }
         if self.mode() == EPOP and not epop["host"]:
-            raise ValueError("Indiquez l'adresse IP du serveur e-POP.")
+            raise FieldError("Indiquez l'adresse IP du serveur e-POP.", "#epop-host")
         if epop["host"]:
             options[EPOP] = write_form_values(
                 EPOP_FIELDS, models.get(EPOP), options.get(EPOP, {}), epop

@@ -34,7 +34,7 @@ class EstablishmentBar(Horizontal):
             with Horizontal(classes="line"):
                 yield Label("FINESS : ", classes="field-label")
                 yield Input(settings.finess or "", id="finess", max_length=9, compact=True,
-                            placeholder="000000001")
+                            placeholder="9 caractères")
             with RadioSet(id="financing", compact=True):
                 yield RadioButton("DGF", value=settings.financing != "OQN", id="fin-dgf",
                                   compact=True)
@@ -47,7 +47,7 @@ class EstablishmentBar(Horizontal):
             with Horizontal(classes="line"):
                 yield Input(display_path(settings.archive_folder), id="archive-path",
                             compact=True, disabled=settings.archives.use_default)
-                yield Button("…", id="pick-folder", compact=True,
+                yield Button("…", id="pick-folder", compact=True, action="screen.pick_folder",
                              disabled=settings.archives.use_default)
 
     # -- reading -------------------------------------------------------------------------------
@@ -100,5 +100,5 @@ class EstablishmentBar(Horizontal):
     @on(Input.Changed, "#finess")
     def _finess_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if len(event.value.strip()) in (0, 9):
-            self.post_message(FinessChanged(event.value.strip().upper()))
+        # Every change: an incomplete FINESS shows no history rather than the previous one's.
+        self.post_message(FinessChanged(event.value.strip().upper()))

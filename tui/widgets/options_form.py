@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label
 
 from lotas_core.settings import SECRET_KEY_MARKERS
+from lotas_tui.formatting import FieldError, validation_error_fr
 
 
 def is_secret(name: str) -> bool:
@@ -79,13 +80,13 @@ class OptionsForm(Vertical):
         return options, secrets
 
     def validated(self) -> tuple[dict[str, Any], dict[str, str]]:
-        """The options checked by the model (``ValueError`` in French), and the secrets."""
+        """The options checked by the model (``FieldError`` in French), and the secrets."""
         options, secrets = self.raw_values()
         try:
             model = self.model.model_validate({**options, **secrets})
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first.get("loc", ())) or "?"
-            raise ValueError(f"Paramètre « {where} » invalide : {first.get('msg')}.") from None
+            loc = exc.errors()[0].get("loc", ())
+            field = f"#{self._widget_id(str(loc[0]))}" if loc else None
+            raise FieldError(validation_error_fr(exc), field) from None
         dumped = model.model_dump(mode="json")
         return {key: value for key, value in dumped.items() if not is_secret(key)}, secrets
