@@ -8,6 +8,7 @@ from the environment (``LOTAS_PROXY_PASSWORD``), the OS keyring or a prompt.
 from __future__ import annotations
 
 import ipaddress
+import re
 import urllib.request
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,11 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from lotas_core.transport import ConnectTimeout, ReadTimeout
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8765"
+#: A host name (labels of letters, digits and hyphens) or an IPv4/IPv6 address.
+_HOST_PATTERN = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$"  # name or IPv4
+    r"|^\[?[0-9A-Fa-f:.]+\]?$"  # IPv6, with or without brackets
+)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -79,6 +85,22 @@ class DirectOptions(BaseModel):
                 "http:// n'est permis que vers cet ordinateur (127.0.0.1) ; utilisez https://"
             )
         return value.strip().rstrip("/")
+
+    @field_validator("proxy_host")
+    @classmethod
+    def _check_proxy_host(cls, value: str) -> str:
+        """A host name or an IP address; a pasted ``http://host:port`` keeps only the host."""
+        host = value.strip()
+        if "://" in host:
+            host = urlsplit(host).hostname or ""
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address, as a URL needs it
+        if host and not _HOST_PATTERN.match(host):
+            raise ValueError(
+                "nom du proxy invalide : un nom d'ordinateur (lettres, chiffres, « - », « . ») "
+                "ou une adresse IP, sans espace ni port"
+            )
+        return host
 
     @model_validator(mode="after")
     def _check_proxy(self) -> DirectOptions:

@@ -239,12 +239,27 @@ def test_import_system_proxy_none(monkeypatch):
     {"proxy_mode": "manual", "proxy_host": "p", "proxy_port": 0},
     {"proxy_mode": "manual", "proxy_host": "p", "proxy_port": 65536},
     {"proxy_mode": "manual", "proxy_host": "", "proxy_port": 3128},
+    {"proxy_mode": "manual", "proxy_host": "proxy chu.local", "proxy_port": 3128},
+    {"proxy_mode": "manual", "proxy_host": "proxy.chu.local:3128", "proxy_port": 3128},
+    {"proxy_mode": "manual", "proxy_host": "pr@xy", "proxy_port": 3128},
     {"base_url": "http://qualhas.example.org"},
     {"base_url": "ftp://x"},
 ])
 def test_options_validation(bad):
     with pytest.raises(ValueError):
         DirectOptions(**bad)
+
+
+@pytest.mark.parametrize(("given", "kept"), [
+    ("proxy.chu.local", "proxy.chu.local"),
+    (" 10.1.2.3 ", "10.1.2.3"),
+    ("http://proxy.chu.local:3128/", "proxy.chu.local"),
+    ("[::1]", "[::1]"),
+    ("::1", "[::1]"),
+])
+def test_proxy_host_is_normalised(given, kept):
+    options = DirectOptions(proxy_mode="manual", proxy_host=given, proxy_port=3128)
+    assert options.proxy_host == kept
 
 
 def test_options_have_french_descriptions():
