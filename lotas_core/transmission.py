@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from lotas_core.credentials import Credentials
 from lotas_core.errors import CheckFailed, ConfigError
-from lotas_core.fsutil import atomic_write_bytes
+from lotas_core.fsutil import atomic_write_bytes, exclusive_lock
 from lotas_core.transport import Payload, Receipt, Transport
 
 if TYPE_CHECKING:
@@ -161,22 +161,28 @@ def transmit(
     lotas: Lotas, settings: Settings, draw_id: str, transport_name: str | None = None,
     credentials: Credentials | None = None, *, history: Any = None,
 ) -> Receipt:
-    """Send draw ``draw_id``; store the receipt; a draw already transmitted is not sent again."""
+    """Send draw ``draw_id``; store the receipt; a draw already transmitted is not sent again.
+
+    A per-draw lock makes a second process wait, then find the first one's receipt, so two
+    ``lotas transmit`` of one draw at the same moment send it once.
+    """
     history = history if history is not None else _open_history(settings)
     draw = history.get(draw_id)
-    previous = _stored_receipt(list(history.transmissions(draw.draw_id)))
-    if previous is not None:
-        log.info("draw %s already transmitted (receipt %s)", draw.draw_id, previous.receipt)
-        return previous
-    if history.check_entry(draw.draw_id):  # edited after it was drawn: never sent as genuine
-        raise CheckFailed(
-            f"Le tirage {draw.draw_id} a été modifié dans l'historique depuis son enregistrement :"
-            " rien n'a été transmis ; lancez « lotas history --check ».",
-            f"draw {draw.draw_id} fails its history check; not transmitted",
-        )
-    with _closing(make_transport(lotas, settings, transport_name, credentials)) as transport:
-        receipt = transport.send(build_payload(draw, settings))
-    history.add_transmission(draw.draw_id, receipt)
+    lock = settings.data_dir / "outbox" / f"{_safe_name(draw.draw_id)}.lock"
+    with exclusive_lock(lock):
+        previous = _stored_receipt(list(history.transmissions(draw.draw_id)))
+        if previous is not None:
+            log.info("draw %s already transmitted (receipt %s)", draw.draw_id, previous.receipt)
+            return previous
+        if history.check_entry(draw.draw_id):  # edited after it was drawn: never sent as genuine
+            raise CheckFailed(
+                f"Le tirage {draw.draw_id} a été modifié dans l'historique depuis son "
+                "enregistrement : rien n'a été transmis ; lancez « lotas history --check ».",
+                f"draw {draw.draw_id} fails its history check; not transmitted",
+            )
+        with _closing(make_transport(lotas, settings, transport_name, credentials)) as transport:
+            receipt = transport.send(build_payload(draw, settings))
+        history.add_transmission(draw.draw_id, receipt)
     log.info("draw %s transmitted with %s: receipt %s", draw.draw_id, transport.name,
              receipt.receipt)
     lotas.draw_transmitted(draw, receipt)

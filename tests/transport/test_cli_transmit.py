@@ -115,6 +115,41 @@ def test_transmit_end_to_end(tmp_path, config_file, monkeypatch, servers, capsys
     assert receiver.terminate() == 0
 
 
+def test_two_processes_transmitting_one_draw_send_it_once(tmp_path, config_file, monkeypatch,
+                                                         servers, capsys):
+    archives = tmp_path / "archives"
+    assert main(["demo-archive", str(archives), "--raa-lines", "4000"]) == 0
+    capsys.readouterr()
+    assert main(["draw", "--archives", str(archives), "--finess", "000000001",
+                 "--format", "json"]) == 0
+    draw_id = json.loads(capsys.readouterr().out)["draw_id"]
+    store = tmp_path / "received"
+    monkeypatch.setenv("LOTAS_EPMSI_USER", "dim01")
+    monkeypatch.setenv("LOTAS_EPMSI_PASSWORD", "e2e-Pa55")
+    # Each upload takes a second: the second process starts while the first one is sending.
+    receiver = start(servers, "epmsi-server", "--port", "0", "--user", "dim01",
+                     "--store", str(store), "--delay", "1")
+    config_file.write_text(
+        "[transport.options.transport_direct]\n"
+        f"base_url = \"http://127.0.0.1:{receiver.port}\"\n", encoding="utf-8")
+    processes = [
+        subprocess.Popen([*LOTAS, "transmit", draw_id, "--format", "json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ))
+        for _ in range(2)
+    ]
+    answers = []
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        answers.append(json.loads(out))
+    assert sorted(answer["duplicate"] for answer in answers) == [False, True]
+    assert answers[0]["receipt"] == answers[1]["receipt"]
+    assert len(open_history(load_settings().settings).transmissions(draw_id)) == 1
+    assert len(list((store / "payloads").glob("*.json"))) == 1
+    assert receiver.terminate() == 0
+
+
 def test_transmit_errors_are_one_french_line(tmp_path, config_file, closed_port):
     config_file.write_text(
         "[transport.options.transport_direct]\n"
