@@ -7,6 +7,7 @@ to run any campaign (``lotas_core.pipeline``) and how to draw (``lotas_core.draw
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -45,7 +46,8 @@ class SampleSizes:
 class EligibilityRule(ABC):
     """One exclusion of the funnel, applied in ``order``; the first rule that applies counts.
 
-    ``id`` is the funnel key (``fulltime``, ``lt2``...); ``label_fr`` is shown in the UI's funnel.
+    ``id`` is the funnel key (``fulltime``, ``lt2``...); ``label_fr`` is shown in the funnel
+    (``Campaign.funnel_labels``).
     A site plugin can add its own rules for a campaign through ``lotas_eligibility_rules``.
     """
 
@@ -79,6 +81,17 @@ class Campaign(ABC):
         self, records: Records, facts: pd.DataFrame, eligible: pd.Index
     ) -> pd.DataFrame:
         """The ``PATIENT_COLUMNS`` row of each eligible patient, sorted by IPP."""
+
+    def funnel_labels(self, rules: Iterable[EligibilityRule]) -> dict[str, str]:
+        """French labels of the funnel steps, in reading order: base, ``rules``, eligible.
+
+        Shown by the screen's funnel panel and the draw report; each exclusion counts the
+        patients it removed (the first rule that applies), hence "exclus :".
+        """
+        labels = {"base": f"vus en {self.year} (base)"}
+        labels.update({rule.id: f"exclus : {rule.label_fr}" for rule in rules})
+        labels["eligible"] = "éligibles"
+        return labels
 
     def describe(self) -> dict[str, object]:
         """Parameters shown by ``lotas plugins`` and recorded in the history."""

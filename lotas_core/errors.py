@@ -52,7 +52,3 @@ class CheckFailed(LotasError):
     """A verification found a difference (exit code 1)."""
 
     exit_code = 1
-
-
-class NotAvailableYet(UsageError):
-    """A command of the contract that this version does not provide yet."""

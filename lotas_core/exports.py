@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -180,18 +181,23 @@ def write_xlsx(draw: DrawRecord, path: Path) -> Path:
     return atomic_write_bytes(Path(path), xlsx_bytes(draw), private=True)
 
 
-def to_html_report(draw: DrawRecord) -> str:
-    """The printable "procès-verbal du tirage au sort" (self-contained HTML, in French)."""
+def to_html_report(draw: DrawRecord, labels: Mapping[str, str] | None = None) -> str:
+    """The printable "procès-verbal du tirage au sort" (self-contained HTML, in French).
+
+    ``labels`` names the funnel steps (``Lotas.funnel_labels``).
+    """
     from lotas_core.report import html_report
 
-    return html_report(draw)
+    return html_report(draw, labels)
 
 
-def render(draw: DrawRecord, fmt: str) -> bytes:
-    """The bytes of ``draw`` in ``fmt`` (one of ``FORMATS``)."""
+def render(draw: DrawRecord, fmt: str, labels: Mapping[str, str] | None = None) -> bytes:
+    """The bytes of ``draw`` in ``fmt`` (one of ``FORMATS``); ``labels`` name funnel steps."""
     if fmt == "xlsx":
         return xlsx_bytes(draw)
-    renderers = {"tsv": to_tsv, "csv": to_csv, "json": to_json, "html": to_html_report}
+    if fmt == "html":
+        return to_html_report(draw, labels).encode("utf-8")
+    renderers = {"tsv": to_tsv, "csv": to_csv, "json": to_json}
     if fmt not in renderers:
         raise UsageError(
             f"Format d'export inconnu : « {fmt} ». Formats possibles : {', '.join(FORMATS)}.",
@@ -222,10 +228,12 @@ def check_output_path(path: Path) -> Path:
     return target
 
 
-def export(draw: DrawRecord, fmt: str, path: Path) -> Path:
+def export(
+    draw: DrawRecord, fmt: str, path: Path, labels: Mapping[str, str] | None = None
+) -> Path:
     """Write ``draw`` as ``fmt`` to ``path`` atomically, mode 0600."""
     target = check_output_path(path)
-    data = render(draw, fmt)
+    data = render(draw, fmt, labels)
     try:
         return atomic_write_bytes(target, data, private=True)
     except OSError as exc:

@@ -135,6 +135,16 @@ class Lotas:
             )
         return sizes
 
+    def funnel_labels(self, campaign_id: str) -> dict[str, str]:
+        """The French labels of a campaign's funnel steps, in reading order.
+
+        Empty for a campaign that is no longer installed: its old draws still show, with keys.
+        """
+        campaign = self._campaigns.get(campaign_id)
+        if campaign is None:
+            return {}
+        return campaign.funnel_labels(self.eligibility_rules(campaign))
+
     def draw_transmitted(self, draw: object, receipt: Receipt) -> None:
         """Tell every plugin that ``draw`` was transmitted."""
         self.pm.hook.lotas_draw_transmitted(draw=draw, receipt=receipt)

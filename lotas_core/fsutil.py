@@ -77,9 +77,6 @@ def fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-_fsync_dir = fsync_dir
-
-
 def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
     """Hex SHA-256 of a file, read in chunks (archives, payloads: never loaded whole)."""
     digest = hashlib.sha256()

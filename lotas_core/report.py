@@ -6,21 +6,12 @@ opened offline, printed, and archived with the draw.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
 from lotas_core.campaign import DRAW_COLUMNS
 from lotas_core.exports import footer, french_date
-
-#: French labels of the PSY SMA 2021 funnel keys; other keys (site rules) are shown as they are.
-FUNNEL_LABELS: dict[str, str] = {
-    "base": "Population de base (actes RAA de forme d'activité 30 en 2019)",
-    "fulltime": "Exclus : hospitalisation à temps plein en 2019",
-    "lt2": "Exclus : moins de 2 entretiens médicaux",
-    "noh2": "Exclus : aucun entretien médical au 2e semestre",
-    "delay": "Exclus : moins de 90 jours entre le premier et le dernier entretien",
-    "eligible": "Patients éligibles",
-}
 
 _CSS = """
 body { font-family: Arial, Helvetica, sans-serif; font-size: 11pt; color: #111; margin: 2em; }
@@ -55,13 +46,14 @@ def _params_table(pairs: list[tuple[str, Any]], mono: tuple[str, ...] = ()) -> s
     return "\n".join(lines)
 
 
-def _funnel(funnel: dict[str, int]) -> str:
+def _funnel(funnel: dict[str, int], labels: Mapping[str, str]) -> str:
     top = max([int(v) for v in funnel.values()] + [1])
     lines = ['<table class="funnel"><tr><th>Étape</th><th>Patients</th><th>Proportion</th></tr>']
     for key, value in funnel.items():
         width = 100.0 * int(value) / top
         cls = "bar ok" if key == "eligible" else "bar"
-        label = FUNNEL_LABELS.get(key, key)
+        label = labels.get(key, key)
+        label = label[:1].upper() + label[1:]
         lines.append(
             f"<tr><td>{_e(label)} <span class=\"mono\">({_e(key)})</span></td>"
             f"<td>{_e(value)}</td><td class=\"chart\"><span class=\"{cls}\" "
@@ -84,8 +76,11 @@ def _rows(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def html_report(draw: Any) -> str:
-    """The report of ``draw`` (a ``DrawRecord``) as a complete HTML document."""
+def html_report(draw: Any, labels: Mapping[str, str] | None = None) -> str:
+    """The report of ``draw`` (a ``DrawRecord``) as a complete HTML document.
+
+    ``labels`` names the funnel steps (``Lotas.funnel_labels``); without them the keys show.
+    """
     local = draw.created_at.astimezone()
     hashes = ("SHA-256 de l'archive", "Graine", "Empreinte de la population",
               "Empreinte de l'entrée", "Empreinte de l'entrée précédente")
@@ -136,7 +131,7 @@ def html_report(draw: Any) -> str:
 <h2>Archive PIVOINE utilisée</h2>
 {archive}
 <h2>Sélection des patients</h2>
-{_funnel(draw.funnel)}
+{_funnel(draw.funnel, labels or {})}
 <h2>Tirage</h2>
 {params}
 {notice}

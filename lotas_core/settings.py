@@ -178,12 +178,17 @@ class LoadedSettings(BaseModel):
     config_file_found: bool
 
 
+def _is_secret_key(key: object) -> bool:
+    """True for a key that looks like a password (``SECRET_KEY_MARKERS``)."""
+    return any(marker in str(key).lower() for marker in SECRET_KEY_MARKERS)
+
+
 def _find_secret_keys(data: Any, prefix: str = "") -> list[str]:
     found: list[str] = []
     if isinstance(data, dict):
         for key, value in data.items():
             dotted = f"{prefix}{key}"
-            if any(marker in str(key).lower() for marker in SECRET_KEY_MARKERS):
+            if _is_secret_key(key):
                 found.append(dotted)
             found.extend(_find_secret_keys(value, dotted + "."))
     return found
@@ -236,7 +241,7 @@ def strip_secrets(data: Any) -> Any:
         return {
             key: strip_secrets(value)
             for key, value in data.items()
-            if not any(marker in str(key).lower() for marker in SECRET_KEY_MARKERS)
+            if not _is_secret_key(key)
         }
     if isinstance(data, list):
         return [strip_secrets(item) for item in data]
@@ -251,6 +256,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
 
     target = path or default_config_path()
     data = settings.model_dump(mode="json", exclude_none=True)
-    data.pop("data_dir", None) if "LOTAS_DATA_DIR" in os.environ else None
+    if "LOTAS_DATA_DIR" in os.environ:  # a folder given by the environment stays there
+        data.pop("data_dir", None)
     atomic_write_bytes(target, tomli_w.dumps(strip_secrets(data)).encode("utf-8"), private=False)
     return target

@@ -97,6 +97,10 @@ class LotasApp(App[int]):
 
         return session_credentials(self.session_secrets.get(transport_name))
 
+    def funnel_labels(self, campaign_id: str) -> dict[str, str]:
+        """The funnel labels of a campaign, from its rules (none if it is not installed)."""
+        return self.backend.funnel_labels(campaign_id)
+
     def transport_title(self, name: str) -> str:
         """A transport's French title ("Connexion directe"), else its plugin name."""
         try:

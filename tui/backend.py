@@ -61,8 +61,12 @@ class Backend:
     def export(self, record: Any, fmt: str, path: Path) -> Path:
         from lotas_core.exports import export
 
-        export(record, fmt, path)
+        export(record, fmt, path, self.lotas.funnel_labels(record.campaign_id))
         return path
+
+    def funnel_labels(self, campaign_id: str) -> dict[str, str]:
+        """The French labels of a campaign's funnel steps, in reading order."""
+        return self.lotas.funnel_labels(campaign_id)
 
     # -- transmission -------------------------------------------------------------------------
 

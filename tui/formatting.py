@@ -8,17 +8,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-#: French labels of the PSY SMA 2021 funnel keys (spec section 3); unknown keys show as given.
-#: Each exclusion counts the patients it removed (the first that applies), hence "exclus :".
-FUNNEL_LABELS_FR: dict[str, str] = {
-    "base": "vus en 2019 (base)",
-    "fulltime": "exclus : hospitalisation à temps plein",
-    "lt2": "exclus : moins de 2 entretiens médicaux",
-    "noh2": "exclus : aucun entretien au 2e semestre",
-    "delay": "exclus : moins de 90 jours entre entretiens",
-    "eligible": "éligibles",
-}
-
 #: French labels of the parse report's skip reasons (spec section 2).
 SKIP_REASONS_FR: dict[str, str] = {
     "length": "longueur",
@@ -73,27 +62,22 @@ def bar(count: int, total: int, width: int = 20) -> str:
     return "█" * min(width, blocks)
 
 
-def ordered_funnel(funnel: Mapping[str, int]) -> list[tuple[str, int]]:
-    """Funnel steps in reading order: base, known exclusions, other exclusions, eligible.
-
-    The history stores canonical (sorted) JSON, so the order must be rebuilt here.
-    """
-    known = [key for key in FUNNEL_LABELS_FR if key not in ("base", "eligible")]
-    keys = ["base"] + [k for k in known if k in funnel]
+def ordered_funnel(funnel: Mapping[str, int], labels: Mapping[str, str]) -> list[tuple[str, int]]:
+    """Funnel steps in the order of ``labels``; steps it does not know go before eligible."""
+    keys = [key for key in labels if key in funnel and key != "eligible"]
     keys += sorted(k for k in funnel if k not in keys and k != "eligible")
     keys += ["eligible"]
     return [(key, int(funnel[key])) for key in keys if key in funnel]
 
 
-def funnel_lines(funnel: Mapping[str, int], labels: Mapping[str, str] | None = None,
+def funnel_lines(funnel: Mapping[str, int], labels: Mapping[str, str],
                  width: int = 20) -> list[str]:
     """One line per funnel step: label, count and a bar relative to the base population."""
-    names = {**FUNNEL_LABELS_FR, **(labels or {})}
     total = int(funnel.get("base", 0)) or max((int(v) for v in funnel.values()), default=0)
-    label_width = max((len(names.get(key, key)) for key in funnel), default=0)
+    label_width = max((len(labels.get(key, key)) for key in funnel), default=0)
     lines = []
-    for key, count in ordered_funnel(funnel):
-        label = names.get(key, key)
+    for key, count in ordered_funnel(funnel, labels):
+        label = labels.get(key, key)
         share = f"{100 * count / total:5.1f} %" if total else ""
         lines.append(f"{label:<{label_width}} {count:>7} {share:>7}  {bar(count, total, width)}")
     return lines

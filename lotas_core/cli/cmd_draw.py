@@ -152,14 +152,15 @@ def run_export(ctx: CommandContext, args: argparse.Namespace) -> int:
     from lotas_core.exports import export, render
 
     record = open_history(ctx.settings).get(args.draw_id)
+    labels = ctx.lotas.funnel_labels(record.campaign_id) if args.format == "html" else None
     if args.output is None:
         if args.format == "xlsx":
             raise UsageError(
                 "Le format xlsx s'écrit dans un fichier : ajoutez --output tirage.xlsx.",
                 "xlsx export needs --output",
             )
-        emit(render(record, args.format).decode("utf-8"), None)
+        emit(render(record, args.format, labels).decode("utf-8"), None)
         return 0
-    path = export(record, args.format, args.output)
+    path = export(record, args.format, args.output, labels)
     print(f"lotas: tirage {record.draw_id} exporté dans {path}", file=sys.stderr)
     return 0

@@ -15,7 +15,7 @@ class FulltimeRule(EligibilityRule):
     """A valid RPS line of a full-time form (``FULLTIME_FORMS``) whose sequence meets the year."""
 
     id = "fulltime"
-    label_fr = "Hospitalisation à temps plein dans l'année"
+    label_fr = "hospitalisation à temps plein"
     order = 10
 
     def excludes(self, facts: pd.DataFrame) -> pd.Series:
@@ -26,7 +26,7 @@ class FewConsultationsRule(EligibilityRule):
     """Fewer than ``MIN_CONSULTATIONS`` medical consultations in the year."""
 
     id = "lt2"
-    label_fr = "Moins de 2 entretiens médicaux"
+    label_fr = "moins de 2 entretiens médicaux"
     order = 20
 
     def __init__(self, minimum: int = params.MIN_CONSULTATIONS) -> None:
@@ -40,7 +40,7 @@ class NoSecondHalfRule(EligibilityRule):
     """No medical consultation from ``SECOND_HALF_START`` to the end of the year."""
 
     id = "noh2"
-    label_fr = "Aucun entretien médical au 2e semestre"
+    label_fr = "aucun entretien au 2e semestre"
     order = 30
 
     def excludes(self, facts: pd.DataFrame) -> pd.Series:
@@ -51,7 +51,7 @@ class FollowUpDelayRule(EligibilityRule):
     """Last consultation of the second half minus first of the year below ``MIN_FOLLOW_UP_DAYS``."""
 
     id = "delay"
-    label_fr = "Moins de 90 jours entre le premier et le dernier entretien"
+    label_fr = "moins de 90 jours entre entretiens"
     order = 40
 
     def __init__(self, min_days: int = params.MIN_FOLLOW_UP_DAYS) -> None:

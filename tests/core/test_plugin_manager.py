@@ -168,3 +168,26 @@ def test_draw_transmitted_reaches_every_plugin() -> None:
 def test_shipped_plugins_are_found_through_entry_points() -> None:
     names = {info.name for info in Lotas(get_plugin_manager()).plugins()}
     assert {"psy_sma_2021", "transport_direct", "transport_epop"} <= names
+
+
+def test_funnel_labels_follow_the_rules_and_tolerate_a_missing_campaign() -> None:
+    class Rule(EligibilityRule):
+        id = "site_rule"
+        label_fr = "règle locale"
+        order = 15
+
+        def excludes(self, facts):  # pragma: no cover - not run here
+            return facts
+
+    class SiteRules:
+        @hookimpl
+        def lotas_eligibility_rules(self, campaign):
+            return [Rule()]
+
+    lotas = lotas_only(("campaign", CampaignPlugin()), ("site", SiteRules()))
+    assert lotas.funnel_labels("dummy") == {
+        "base": "vus en 2019 (base)",
+        "site_rule": "exclus : règle locale",
+        "eligible": "éligibles",
+    }
+    assert lotas.funnel_labels("campaign_no_longer_installed") == {}

@@ -195,6 +195,10 @@ def test_exports_owner_only_and_typed_xlsx(capsys, archives, tmp_path):
     assert params["SHA-256 de l'archive"] == result["archive"]["sha256"]
     page = (tmp_path / "exports" / "tirage.html").read_text(encoding="utf-8")
     assert result["archive"]["sha256"] in page and "Procès-verbal" in page
+    # The funnel steps carry the campaign's own labels (from its rules).
+    for label in ("Vus en 2019 (base)", "Exclus : hospitalisation à temps plein",
+                  "Exclus : moins de 90 jours entre entretiens", "Éligibles"):
+        assert label in page, label
 
 
 def test_no_ipp_in_logs_or_error_messages(capsys, caplog, archives, tmp_path):

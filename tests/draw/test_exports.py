@@ -124,6 +124,14 @@ def test_html_report_is_self_contained_french_and_escaped(cf, history):
         assert needed in page, needed
 
 
+def test_html_report_labels_the_funnel_with_the_given_labels(cf, history):
+    record = cf.add_sample_draw(history, rows=cf.sample_rows(2, 1))
+    labels = {key: f"étape {key}" for key in record.funnel}
+    page = to_html_report(record, labels)
+    for key in record.funnel:
+        assert f"Étape {key}" in page
+
+
 def test_unwritable_target_is_a_usage_error(record, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")

@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 
+from lotas_plugins.psy_sma_2021.campaign import PsySma2021
+from lotas_plugins.psy_sma_2021.rules import default_rules
 from lotas_tui.formatting import (
     bar,
     display_date,
@@ -35,12 +37,13 @@ def test_good_ports(text, port):
     assert parse_port(text) == port
 
 
-def test_funnel_order_is_rebuilt_from_sorted_json():
+def test_funnel_is_ordered_and_labelled_by_the_campaign_rules():
     stored = {"base": 10, "delay": 1, "eligible": 4, "fulltime": 2, "lt2": 2, "noh2": 1,
               "site_rule": 0}
-    keys = [key for key, _ in ordered_funnel(stored)]
+    labels = PsySma2021().funnel_labels(default_rules())
+    keys = [key for key, _ in ordered_funnel(stored, labels)]
     assert keys == ["base", "fulltime", "lt2", "noh2", "delay", "site_rule", "eligible"]
-    lines = funnel_lines(stored)
+    lines = funnel_lines(stored, labels)
     assert lines[0].startswith("vus en 2019 (base)") and "100.0 %" in lines[0]
     assert lines[1].startswith("exclus : hospitalisation")
     assert lines[-1].startswith("éligibles") and " 40.0 %" in lines[-1]

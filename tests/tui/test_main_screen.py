@@ -7,7 +7,6 @@ from textual.widgets import Checkbox, DataTable, DirectoryTree, Footer, Input, O
 
 from lotas_core.drawing import open_history
 from lotas_core.exports import to_tsv
-from lotas_tui.formatting import FUNNEL_LABELS_FR
 from lotas_tui.screens.main import CLIPBOARD_NOTICE, MainScreen
 from lotas_tui.screens.settings import SettingsScreen
 from lotas_tui.widgets.dialogs import ConfirmDialog, ExportDialog, FolderPicker, MessageDialog
@@ -118,7 +117,9 @@ def test_funnel_and_parse_report_panel(drive, demo_settings, settle):
         record = open_history(demo_settings).list(finess="000000001")[0]
         funnel = str(app.screen.query_one("#funnel", Static).render())
         lines = funnel.splitlines()
-        for key, label in FUNNEL_LABELS_FR.items():
+        labels = app.lotas.funnel_labels(record.campaign_id)
+        assert list(labels) == list(record.funnel)  # every step of the funnel is labelled
+        for key, label in labels.items():
             line = next(line for line in lines if line.startswith(label))
             assert line.split()[len(label.split())] == str(record.funnel[key])
         assert "exclus : hospitalisation à temps plein" in funnel

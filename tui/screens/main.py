@@ -175,7 +175,8 @@ class MainScreen(Screen[None]):
         self.query_one("#draw-table", DrawTable).show(record)
         footer = "" if record is None else footer_text(*sizes_of(record.sizes))
         self.query_one("#draw-footer", Static).update(footer)
-        self.query_one("#funnel-panel", FunnelPanel).show(record)
+        labels = None if record is None else self.lotas_app.funnel_labels(record.campaign_id)
+        self.query_one("#funnel-panel", FunnelPanel).show(record, labels)
         label = "" if record is None else self.lotas_app.entry_label(record)
         self.query_one("#check-panel", CheckPanel).show(record, label,
                                                         self.lotas_app.transport_title)

@@ -21,16 +21,15 @@ class FunnelPanel(VerticalScroll):
         yield Static(NO_DRAW, id="funnel", markup=False)
         yield Static("", id="parse-report", markup=False)
 
-    def show(self, record: Any) -> None:
+    def show(self, record: Any, labels: dict[str, str] | None = None) -> None:
         funnel = self.query_one("#funnel", Static)
         report = self.query_one("#parse-report", Static)
         if record is None:
             funnel.update(NO_DRAW)
             report.update("")
             return
-        funnel.update(
-            "Entonnoir d'éligibilité (patients)\n\n" + "\n".join(funnel_lines(record.funnel))
-        )
+        lines = funnel_lines(record.funnel, labels or {})
+        funnel.update("Entonnoir d'éligibilité (patients)\n\n" + "\n".join(lines))
         report.update(
             f"\nLecture de l'archive {record.archive_name}\n\n"
             + "\n".join(parse_report_lines(record.parse_report))
