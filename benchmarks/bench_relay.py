@@ -18,11 +18,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from lotas_core.credentials import Credentials
-from lotas_core.epmsi_server import EpmsiServer, ReceiverConfig
-from lotas_core.transport import Payload
+from lotas_core.transmission.contract import Payload
+from lotas_core.transmission.credentials import Credentials
 from lotas_plugins.transport_direct.client import DirectTransport
 from lotas_plugins.transport_direct.options import DirectOptions
+from lotas_plugins.transport_direct.receiver import EpmsiServer, ReceiverConfig
 from lotas_plugins.transport_epop.client import EpopOptions, EpopTransport
 from lotas_plugins.transport_epop.relay import RelayConfig, RelayServer
 

@@ -3,11 +3,11 @@
 Plugins import their building blocks from here: ``hookimpl``, the base types and the errors.
 """
 
-from lotas_core.campaign import Campaign, EligibilityRule, SampleSizes
 from lotas_core.errors import LotasError, PluginError, UsageError
-from lotas_core.hookspecs import hookimpl
-from lotas_core.records import RecordSource
-from lotas_core.transport import Receipt, Transport, TransportError
+from lotas_core.plugin_host.hookspecs import hookimpl
+from lotas_core.reading.records import RecordSource
+from lotas_core.selection.campaign import Campaign, EligibilityRule, SampleSizes
+from lotas_core.transmission.contract import Receipt, Transport, TransportError
 
 __version__ = "0.1.0"
 

@@ -2,7 +2,7 @@
 
 Sections are plain ``BaseModel``s inside one ``BaseSettings`` (nested ``BaseSettings`` ignore the
 prefix: pydantic-settings issue 426). Passwords are never read from nor written to the file: they
-come from the environment, the OS keyring, or a prompt (see ``lotas_core.credentials``).
+come from the environment, the OS keyring, or a prompt (see ``transmission.credentials``).
 """
 
 from __future__ import annotations

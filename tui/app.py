@@ -131,7 +131,7 @@ class LotasApp(App[int]):
     def show_error(self, error: BaseException, title: str = "Erreur") -> None:
         """A French dialog for any error: the LotasError's sentence, else a generic one."""
         from lotas_core.errors import LotasError
-        from lotas_core.transport import TransportError
+        from lotas_core.transmission.contract import TransportError
 
         if isinstance(error, TransportError):
             text = f"{error.message_fr}\n\n{TRANSPORT_HINT}"
@@ -167,7 +167,7 @@ def create_app(
 ) -> LotasApp:
     """Build the app and its dependencies, the same way for ``lotas`` and for the tests."""
     if lotas is None:
-        from lotas_core.facade import Lotas
+        from lotas_core.plugin_host.facade import Lotas
 
         lotas = Lotas.from_settings(settings)
     return LotasApp(

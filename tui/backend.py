@@ -25,27 +25,27 @@ class Backend:
     def make_draw(self, settings: Any, *, folder: Path, finess: str, seed: bytes | None = None,
                   progress: Any = None) -> tuple[Any, Any]:
         """Read the archive, select, draw and store: ``(DrawRecord, Selection)``."""
-        from lotas_core.drawing import make_draw
+        from lotas_core.draws.service import make_draw
 
         return make_draw(self.lotas, settings, folder=folder, finess=finess, seed=seed,
                          progress=progress)
 
     def list_draws(self, settings: Any, finess: str | None, campaign_id: str | None) -> list[Any]:
         """The draws of ``finess`` for the campaign, newest first (empty when no history yet)."""
-        from lotas_core.drawing import open_history
+        from lotas_core.draws.service import open_history
 
         if not settings.history_path.exists():
             return []
         return open_history(settings).list(finess=finess, campaign_id=campaign_id)
 
     def get_draw(self, settings: Any, draw_id: Any) -> Any:
-        from lotas_core.drawing import open_history
+        from lotas_core.draws.service import open_history
 
         return open_history(settings).get(draw_id)
 
     def verify(self, settings: Any, draw_id: Any, folder: Path | None = None) -> tuple[bool, str]:
         """Re-run the selection and the draw; ``(ok, French summary)``."""
-        from lotas_core.drawing import verify_draw
+        from lotas_core.draws.service import verify_draw
 
         result = verify_draw(self.lotas, settings, draw_id, folder=folder)
         return _verify_outcome(result)
@@ -54,12 +54,12 @@ class Backend:
 
     def to_tsv(self, record: Any) -> str:
         """Exactly what ``lotas export --format tsv`` writes."""
-        from lotas_core.exports import to_tsv
+        from lotas_core.draws.exports import to_tsv
 
         return to_tsv(record)
 
     def export(self, record: Any, fmt: str, path: Path) -> Path:
-        from lotas_core.exports import export
+        from lotas_core.draws.exports import export
 
         export(record, fmt, path, self.lotas.funnel_labels(record.campaign_id))
         return path
@@ -72,13 +72,13 @@ class Backend:
 
     def test_connection(self, settings: Any, transport_name: str | None,
                         credentials: Any = None) -> str:
-        from lotas_core.transmission import test_connection
+        from lotas_core.transmission.sending import test_connection
 
         return test_connection(self.lotas, settings, transport_name, credentials=credentials)
 
     def transmit(self, settings: Any, draw_id: Any, transport_name: str | None,
                  credentials: Any = None) -> Any:
-        from lotas_core.transmission import transmit
+        from lotas_core.transmission.sending import transmit
 
         return transmit(self.lotas, settings, draw_id, transport_name, credentials=credentials)
 

@@ -10,13 +10,13 @@ def session_credentials(secrets: dict[str, str] | None) -> Any:
 
     No prompt callback: a worker thread cannot ask; a missing secret is the transport's error.
     """
-    from lotas_core.credentials import Credentials
+    from lotas_core.transmission.credentials import Credentials
 
     return Credentials({name: value for name, value in (secrets or {}).items() if value})
 
 
 def offer_to_keyring(secrets: dict[str, str]) -> list[str]:
     """Store each secret in the OS keyring when one is usable; the names stored."""
-    from lotas_core.credentials import store_in_keyring
+    from lotas_core.transmission.credentials import store_in_keyring
 
     return [name for name, value in secrets.items() if value and store_in_keyring(name, value)]

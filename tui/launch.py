@@ -16,7 +16,7 @@ def demo_folder(settings: Any) -> Path:
 
 def prepare_demo(settings: Any) -> Any:
     """Write the demo archive once, and return settings showing it (nothing is saved)."""
-    from lotas_core.demo import write_demo_archive
+    from lotas_core.reading.demo import write_demo_archive
 
     folder = demo_folder(settings)
     if not any(folder.glob(f"{DEMO_FINESS}.2019.12.*.in.zip")):

@@ -30,7 +30,7 @@ EPOP_FIELDS: dict[str, tuple[str, ...]] = {
     "encrypt": ("encrypt", "tls", "use_tls"),
 }
 #: Where the passwords go in the session's secrets (never in the settings file); these are the
-#: names ``lotas_core.credentials`` resolves.
+#: names ``lotas_core.transmission.credentials`` resolves.
 DIRECT_PASSWORD_KEY = "proxy_password"
 EPMSI_PASSWORD_KEY = "epmsi_password"
 

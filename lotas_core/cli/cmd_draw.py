@@ -13,7 +13,7 @@ from lotas_core.cli.output import emit
 from lotas_core.errors import CheckFailed, UsageError
 
 if TYPE_CHECKING:
-    from lotas_core.history import DrawRecord
+    from lotas_core.draws.history import DrawRecord
 
 DRAW_FORMATS = ("table", "tsv", "csv", "json")
 
@@ -52,9 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_draw(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.draw import parse_seed
-    from lotas_core.drawing import make_draw
-    from lotas_core.exports import check_output_path, to_csv, to_json, to_tsv
+    from lotas_core.draws.algorithm import parse_seed
+    from lotas_core.draws.exports import check_output_path, to_csv, to_json, to_tsv
+    from lotas_core.draws.service import make_draw
 
     seed = parse_seed(args.seed) if args.seed is not None else None
     finess = ctx.finess(args.finess)
@@ -80,7 +80,7 @@ def run_draw(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 def table_text(record: DrawRecord) -> str:
     """The LOTAS table as the screen shows it, with the manual's footer."""
-    from lotas_core.exports import footer, table_lines
+    from lotas_core.draws.exports import footer, table_lines
 
     lines = table_lines(record)
     widths = [max(len(cells[i]) for cells in lines) for i in range(len(lines[0]))]
@@ -93,7 +93,7 @@ def table_text(record: DrawRecord) -> str:
 
 
 def run_verify(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.drawing import verify_draw
+    from lotas_core.draws.service import verify_draw
 
     folder = Path(args.archives).expanduser() if args.archives else None
     differences = verify_draw(ctx.lotas, ctx.settings, args.draw_id, folder)
@@ -110,8 +110,8 @@ def run_verify(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 
 def run_history(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.drawing import open_history
-    from lotas_core.exports import to_dict
+    from lotas_core.draws.exports import to_dict
+    from lotas_core.draws.service import open_history
 
     history = open_history(ctx.settings)
     if args.check:
@@ -148,8 +148,8 @@ def run_history(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 
 def run_export(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.drawing import open_history
-    from lotas_core.exports import export, render
+    from lotas_core.draws.exports import export, render
+    from lotas_core.draws.service import open_history
 
     record = open_history(ctx.settings).get(args.draw_id)
     labels = ctx.lotas.funnel_labels(record.campaign_id) if args.format == "html" else None

@@ -20,7 +20,7 @@ from lotas_core.cli.output import emit
 from lotas_core.errors import UsageError
 
 if TYPE_CHECKING:
-    from lotas_core.pipeline import Selection
+    from lotas_core.selection.pipeline import Selection
 
 #: ``lotas eligible --format csv`` header (spec section 7).
 CSV_HEADER = ("IPP", "SEXE", "AGE", "DATACTE", "LISTEDA", "MODENT", "PROV", "MODSORT", "DEST")
@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_demo_archive(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.demo import write_demo_archive
+    from lotas_core.reading.demo import write_demo_archive
 
     if args.raa_lines < 1:
         raise UsageError(
@@ -80,7 +80,7 @@ def run_demo_archive(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 
 def run_eligible(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.pipeline import select
+    from lotas_core.selection.pipeline import select
 
     finess = ctx.finess(args.finess)
     folder = ctx.archives(args.archives)

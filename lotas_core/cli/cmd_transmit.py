@@ -79,7 +79,7 @@ def _add_listen_options(server: argparse.ArgumentParser, port: int, host_fr: str
 
 
 def _register_epmsi_server(subparsers: argparse._SubParsersAction) -> None:
-    from lotas_core.epmsi_server import DEFAULT_PORT
+    from lotas_plugins.transport_direct.receiver import DEFAULT_PORT
 
     server = subparsers.add_parser(
         "epmsi-server", help="récepteur e-PMSI/QUALHAS local (démonstrations et tests)",
@@ -161,14 +161,14 @@ def _register_epop_server(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _credentials() -> Any:
-    from lotas_core.credentials import Credentials, getpass_prompt
+    from lotas_core.transmission.credentials import Credentials, getpass_prompt
 
     return Credentials(prompt=getpass_prompt)
 
 
 def run_transmit(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.drawing import open_history
-    from lotas_core.transmission import transmit
+    from lotas_core.draws.service import open_history
+    from lotas_core.transmission.sending import transmit
 
     history = open_history(ctx.settings)
     draw = history.get(args.draw_id)
@@ -192,7 +192,7 @@ def run_transmit(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 
 def run_test_connection(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.transmission import test_connection
+    from lotas_core.transmission.sending import test_connection
 
     print(test_connection(ctx.lotas, ctx.settings, args.transport, _credentials()))
     return 0
@@ -241,7 +241,7 @@ def _tls_error(exc: ssl.SSLError, cert: Path | None) -> UsageError:
 
 
 def run_epmsi_server(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.epmsi_server import EpmsiServer, Faults, ReceiverConfig
+    from lotas_plugins.transport_direct.receiver import EpmsiServer, Faults, ReceiverConfig
 
     _check_port(args.port)
     password = None
@@ -282,9 +282,9 @@ def run_epop_server(ctx: CommandContext, args: argparse.Namespace) -> int:
         raise UsageError(
             f"Le plugin transport_epop n'est pas installé ({exc}).", str(exc)
         ) from None
-    from lotas_core.credentials import Credentials
     from lotas_core.errors import ConfigError
-    from lotas_core.transmission import make_transport
+    from lotas_core.transmission.credentials import Credentials
+    from lotas_core.transmission.sending import make_transport
 
     _check_port(args.port)
     credentials = Credentials()  # a server never prompts: environment or keyring

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from lotas_core.settings import LoadedSettings, Settings, load_settings, require_finess
 
 if TYPE_CHECKING:
-    from lotas_core.facade import Lotas
+    from lotas_core.plugin_host.facade import Lotas
 
 
 @dataclass
@@ -32,7 +32,7 @@ class CommandContext:
 
     @cached_property
     def lotas(self) -> Lotas:
-        from lotas_core.facade import Lotas
+        from lotas_core.plugin_host.facade import Lotas
 
         return Lotas.from_settings(self.settings)
 

@@ -15,7 +15,7 @@ def emit(text: str, output: Path | None, *, private: bool = True) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from lotas_core.exports import check_output_path
+    from lotas_core.draws.exports import check_output_path
 
     target = check_output_path(output)
     try:

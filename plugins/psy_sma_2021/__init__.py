@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lotas_core.hookspecs import hookimpl
+from lotas_core.plugin_host.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from lotas_core.campaign import Campaign, EligibilityRule
-    from lotas_core.records import RecordSource
+    from lotas_core.reading.records import RecordSource
+    from lotas_core.selection.campaign import Campaign, EligibilityRule
 
 __version__ = "0.1.0"
 

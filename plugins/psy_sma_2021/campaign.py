@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from lotas_core.campaign import PATIENT_COLUMNS, Campaign, SampleSizes
+from lotas_core.selection.campaign import PATIENT_COLUMNS, Campaign, SampleSizes
 from lotas_plugins.psy_sma_2021 import params
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lotas_core.records import Records
+    from lotas_core.reading.records import Records
 
 _NO_DAY = np.iinfo(np.int64).max
 #: Where the per-line masks are kept in ``Records.parsed``.

@@ -6,7 +6,7 @@ the fields this campaign uses are listed for the RPS; the RAA lists its whole fi
 
 from __future__ import annotations
 
-from lotas_core.linelayout import Field, Layout, Repeat
+from lotas_core.reading.layouts import Field, Layout, Repeat
 
 #: The head both files share: who sent the line, its format, the patient and the activity form.
 _HEAD = (

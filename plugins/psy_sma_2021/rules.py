@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lotas_core.campaign import EligibilityRule
+from lotas_core.selection.campaign import EligibilityRule
 from lotas_plugins.psy_sma_2021 import params
 
 if TYPE_CHECKING:

@@ -8,16 +8,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lotas_core.archives import find_archive, find_member, read_archive
 from lotas_core.errors import ArchiveError
-from lotas_core.fixedwidth import FixedWidthTable, read_fixed_width, split_lines
-from lotas_core.linelayout import Layout
-from lotas_core.records import ArchiveInfo, ParseReport, ProgressCallback, Records, RecordSource
+from lotas_core.reading.archives import find_archive, find_member, read_archive
+from lotas_core.reading.fixedwidth import FixedWidthTable, read_fixed_width, split_lines
+from lotas_core.reading.layouts import Layout
+from lotas_core.reading.records import (
+    ArchiveInfo,
+    ParseReport,
+    ProgressCallback,
+    Records,
+    RecordSource,
+)
 from lotas_plugins.psy_sma_2021 import params
 from lotas_plugins.psy_sma_2021.layouts import RAA_COLUMNS, RAA_P09, RPS_COLUMNS, RPS_P08
 
 if TYPE_CHECKING:
-    from lotas_core.campaign import Campaign
+    from lotas_core.selection.campaign import Campaign
 
 #: Warning of the parse report when the archive has no RPS member.
 NO_RPS_WARNING = (

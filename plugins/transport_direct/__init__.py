@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lotas_core.hookspecs import hookimpl
+from lotas_core.plugin_host.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 

@@ -26,9 +26,8 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from lotas_core.credentials import Credentials, Secret
 from lotas_core.errors import ConfigError
-from lotas_core.transport import (
+from lotas_core.transmission.contract import (
     AuthenticationFailed,
     ConnectionRefused,
     Payload,
@@ -42,6 +41,7 @@ from lotas_core.transport import (
     TransportError,
     TransportTimeout,
 )
+from lotas_core.transmission.credentials import Credentials, Secret
 from lotas_plugins.transport_direct.options import DirectOptions
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from lotas_core.transport import ConnectTimeout, ReadTimeout
+from lotas_core.transmission.contract import ConnectTimeout, ReadTimeout
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8765"
 #: A host name (labels of letters, digits and hyphens) or an IPv4/IPv6 address.

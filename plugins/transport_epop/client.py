@@ -20,9 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from lotas_core.credentials import Credentials
 from lotas_core.errors import ConfigError
-from lotas_core.transport import (
+from lotas_core.transmission.contract import (
     ClientNotAllowed,
     ConnectionRefused,
     ConnectTimeout,
@@ -37,6 +36,7 @@ from lotas_core.transport import (
     TransportError,
     TransportTimeout,
 )
+from lotas_core.transmission.credentials import Credentials
 from lotas_plugins.transport_epop import protocol as p
 
 log = logging.getLogger(__name__)

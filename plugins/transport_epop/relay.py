@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lotas_core.transport import MSG_NOT_ALLOWED, Payload, Rejected, Transport, TransportError
+from lotas_core.transmission.contract import (
+    MSG_NOT_ALLOWED,
+    Payload,
+    Rejected,
+    Transport,
+    TransportError,
+)
 from lotas_plugins.transport_epop import protocol as p
 from lotas_plugins.transport_epop.spool import Incoming, Spool
 

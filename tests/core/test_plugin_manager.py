@@ -7,12 +7,12 @@ import types
 
 import pytest
 
-from lotas_core import plugins as plugins_module
-from lotas_core.campaign import Campaign, EligibilityRule, SampleSizes
+import lotas_core.plugin_host.manager as plugins_module
 from lotas_core.errors import PluginError, UsageError
-from lotas_core.facade import Lotas
-from lotas_core.hookspecs import hookimpl
-from lotas_core.plugins import get_plugin_manager
+from lotas_core.plugin_host.facade import Lotas
+from lotas_core.plugin_host.hookspecs import hookimpl
+from lotas_core.plugin_host.manager import get_plugin_manager
+from lotas_core.selection.campaign import Campaign, EligibilityRule, SampleSizes
 
 
 class DummyCampaign(Campaign):

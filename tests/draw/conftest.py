@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 
 from lotas_core import Campaign, EligibilityRule, RecordSource, hookimpl
-from lotas_core.campaign import DRAW_COLUMNS, PATIENT_COLUMNS, SampleSizes
+from lotas_core.draws.history import History
 from lotas_core.errors import ArchiveError
-from lotas_core.facade import Lotas
-from lotas_core.history import History
-from lotas_core.plugins import get_plugin_manager
-from lotas_core.records import ArchiveInfo, FileReport, ParseReport, Records
+from lotas_core.plugin_host.facade import Lotas
+from lotas_core.plugin_host.manager import get_plugin_manager
+from lotas_core.reading.records import ArchiveInfo, FileReport, ParseReport, Records
+from lotas_core.selection.campaign import DRAW_COLUMNS, PATIENT_COLUMNS, SampleSizes
 from lotas_core.settings import Settings, load_settings
 
 TOY_FINESS = "000000001"

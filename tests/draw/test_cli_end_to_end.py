@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lotas_core.cli.main import main
-from lotas_core.draw import draw, population_digest
+from lotas_core.draws.algorithm import draw, population_digest
 
 FINESS = "000000001"
 SEED = "5a" * 32

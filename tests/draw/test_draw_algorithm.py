@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lotas_core.draw import (
+from lotas_core.draws.algorithm import (
     ALGORITHM,
     draw,
     parse_seed,
@@ -32,8 +32,8 @@ def test_golden_vector_12_keys_zero_seed():
 
 
 def test_golden_vector_3_keys_capped_sizes():
-    from lotas_core.campaign import SampleSizes
-    from lotas_core.defaults import cap_sizes
+    from lotas_core.plugin_host.defaults import cap_sizes
+    from lotas_core.selection.campaign import SampleSizes
 
     sizes = cap_sizes(SampleSizes(80, 30), 3)
     assert (sizes.main, sizes.reserve) == (3, 0)

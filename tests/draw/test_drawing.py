@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lotas_core.draw import draw
-from lotas_core.drawing import make_draw, open_history, verify_draw
+from lotas_core.draws.algorithm import draw
+from lotas_core.draws.service import make_draw, open_history, verify_draw
 from lotas_core.errors import UsageError
 
 SEED = bytes(range(32))
@@ -156,7 +156,7 @@ def test_sizes_come_from_the_sample_sizes_hook(cf, settings, archives):
 def test_blank_cells_become_empty_strings():
     import pandas as pd
 
-    from lotas_core.drawing import draw_rows
+    from lotas_core.draws.service import draw_rows
 
     patients = pd.DataFrame([{"IPP": "K1", "SEXE": "1", "AGE": 40, "DATACTE": pd.Timestamp(
         "2019-12-01"), "LISTEDA": "F20", "MODENT": pd.NA, "PROV": None, "MODSORT": float("nan"),

@@ -12,8 +12,16 @@ from datetime import date, datetime
 
 import pytest
 
+from lotas_core.draws.exports import (
+    export,
+    footer,
+    to_csv,
+    to_html_report,
+    to_json,
+    to_tsv,
+    write_xlsx,
+)
 from lotas_core.errors import UsageError
-from lotas_core.exports import export, footer, to_csv, to_html_report, to_json, to_tsv, write_xlsx
 
 HEADER = "NUMTAS\tTYPECH\tIPP\tSEXE\tAGE\tMODENT\tMODSORT\tDEST\tPROV\tLISTEDA\tDATACTE"
 

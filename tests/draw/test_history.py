@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from lotas_core.draws.history import GENESIS_HASH, History, canonical_json, entry_hash
 from lotas_core.errors import UsageError
-from lotas_core.history import GENESIS_HASH, History, canonical_json, entry_hash
-from lotas_core.transport import Receipt
+from lotas_core.transmission.contract import Receipt
 
 HERE = Path(__file__).parent
 
@@ -66,8 +66,8 @@ def test_entry_hash_is_sha256_of_canonical_json(cf, history: History):
 
 
 def test_label_is_local_time():
-    from lotas_core.campaign import SampleSizes
-    from lotas_core.history import DrawRecord
+    from lotas_core.draws.history import DrawRecord
+    from lotas_core.selection.campaign import SampleSizes
 
     when = datetime(2021, 4, 22, 9, 16, 56).astimezone()
     record = DrawRecord(
@@ -217,7 +217,7 @@ _LOAD_CONFTEST = """
     import importlib.util, os, signal, sys, time
     spec = importlib.util.spec_from_file_location("cf", sys.argv[2])
     cf = importlib.util.module_from_spec(spec); spec.loader.exec_module(cf)
-    from lotas_core.history import History
+    from lotas_core.draws.history import History
 """
 
 _KILLED_WRITER = textwrap.dedent(_LOAD_CONFTEST + """
@@ -308,7 +308,7 @@ def test_draw_id_is_readable_and_unique(cf, history: History):
 
 
 def test_a_colliding_draw_id_gets_a_new_one(cf, history: History, monkeypatch):
-    import lotas_core.history as module
+    import lotas_core.draws.history as module
 
     first = cf.add_sample_draw(history)
     ids = iter([first.draw_id, first.draw_id, "000000001-fresh"])
@@ -319,7 +319,7 @@ def test_a_colliding_draw_id_gets_a_new_one(cf, history: History, monkeypatch):
 
 
 def test_known_fields_cover_the_entry(cf, history: History):
-    from lotas_core.history_check import KNOWN_FIELDS
+    from lotas_core.draws.history_check import KNOWN_FIELDS
 
     record = cf.add_sample_draw(history)
     assert set(record.content()) - {"digests"} == KNOWN_FIELDS

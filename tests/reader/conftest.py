@@ -110,8 +110,8 @@ def write_archive(
 @pytest.fixture
 def lotas():
     """A facade with only the campaign plugin (no entry points: other plugins stay out)."""
-    from lotas_core.facade import Lotas
-    from lotas_core.plugins import get_plugin_manager
+    from lotas_core.plugin_host.facade import Lotas
+    from lotas_core.plugin_host.manager import get_plugin_manager
     from lotas_plugins import psy_sma_2021
 
     pm = get_plugin_manager(load_entry_points=False, extra_plugins=[("psy_sma_2021", psy_sma_2021)])
@@ -121,7 +121,7 @@ def lotas():
 @pytest.fixture
 def select_lines(tmp_path: Path, lotas) -> Callable[..., object]:
     """``select_lines(raa, rps=(), **archive_kw)`` writes an archive and runs the selection."""
-    from lotas_core.pipeline import select
+    from lotas_core.selection.pipeline import select
 
     counter = {"n": 0}
 

@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from lotas_core.archives import find_archive, parse_archive_name, parse_timestamp, read_members
 from lotas_core.errors import ArchiveError
+from lotas_core.reading.archives import (
+    find_archive,
+    parse_archive_name,
+    parse_timestamp,
+    read_members,
+)
 
 
 def touch(folder: Path, *names: str) -> None:
@@ -130,7 +135,7 @@ def test_not_a_zip(tmp_path, content, match):
 def test_plain_zlib_inflate_when_isal_is_missing(tmp_path, build, monkeypatch):
     import zlib
 
-    import lotas_core.archives as archives
+    import lotas_core.reading.archives as archives
 
     monkeypatch.setattr(archives, "_inflate", zlib.decompress)
     monkeypatch.setattr(archives, "_inflate_error", zlib.error)
@@ -146,7 +151,7 @@ def test_plain_zlib_inflate_when_isal_is_missing(tmp_path, build, monkeypatch):
 
 def test_read_archive_hashes_the_bytes_it_unzips(tmp_path, build):
     """One read gives both the recorded SHA-256 / size and the members."""
-    from lotas_core.archives import archive_info, read_archive
+    from lotas_core.reading.archives import archive_info, read_archive
 
     path = build.archive(tmp_path, [build.raa(f"P{i}") for i in range(50)], [build.rps()])
     info, members, names = read_archive(path, {"raa": (".rpa.txt",), "rps": (".rps.txt",)})

@@ -7,15 +7,15 @@ import zipfile
 
 import pytest
 
-from lotas_core.demo import write_demo_archive
-from lotas_core.fixedwidth import REASONS
-from lotas_core.pipeline import select
+from lotas_core.reading.demo import write_demo_archive
+from lotas_core.reading.fixedwidth import REASONS
+from lotas_core.selection.pipeline import select
 
 
 @pytest.fixture(scope="module")
 def demo_selection(tmp_path_factory):
-    from lotas_core.facade import Lotas
-    from lotas_core.plugins import get_plugin_manager
+    from lotas_core.plugin_host.facade import Lotas
+    from lotas_core.plugin_host.manager import get_plugin_manager
     from lotas_plugins import psy_sma_2021
 
     folder = tmp_path_factory.mktemp("demo")
@@ -81,7 +81,7 @@ def test_demo_is_deterministic(tmp_path):
 
 
 def test_demo_spans_several_chunks(tmp_path, monkeypatch):
-    import lotas_core.demo as demo
+    import lotas_core.reading.demo as demo
 
     monkeypatch.setattr(demo, "CHUNK_LINES", 700)
     path = write_demo_archive(tmp_path, raa_lines=2500, seed=2)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lotas_core.fixedwidth import (
+from lotas_core.reading.fixedwidth import (
     REASONS,
     Field,
     Layout,
@@ -250,7 +250,7 @@ def test_layout_declared_as_data():
 
 
 def test_large_input_spans_several_blocks(build, monkeypatch):
-    import lotas_core.fixedwidth as fixedwidth
+    import lotas_core.reading.fixedwidth as fixedwidth
 
     monkeypatch.setattr(fixedwidth, "BLOCK_LINES", 7)
     monkeypatch.setattr(fixedwidth, "SCAN_BYTES", 100)
@@ -267,8 +267,8 @@ def test_blocks_checked_on_threads_give_the_same_table(tmp_path, monkeypatch, th
     """Blocks may be checked in any order on several threads; the table keeps file order."""
     import zipfile
 
-    import lotas_core.fixedwidth as fixedwidth
-    from lotas_core.demo import write_demo_archive
+    import lotas_core.reading.fixedwidth as fixedwidth
+    from lotas_core.reading.demo import write_demo_archive
 
     with zipfile.ZipFile(write_demo_archive(tmp_path, raa_lines=3000, seed=4)) as zf:
         data = zf.read("000000001.2019.12.rpa.txt")
@@ -283,7 +283,7 @@ def test_blocks_checked_on_threads_give_the_same_table(tmp_path, monkeypatch, th
 
 
 def test_hash_collisions_fall_back_to_exact_grouping(monkeypatch):
-    import lotas_core.bytecols as bytecols
+    import lotas_core.reading.bytecols as bytecols
 
     monkeypatch.setattr(bytecols, "_MIX", np.uint64(0))  # the hash keeps the last word only
     rows = np.frombuffer(b"AAAAAAAAxxxxxxxxZZZZ" b"BBBBBBBBxxxxxxxxZZZZ" b"AAAAAAAAxxxxxxxxZZZZ",

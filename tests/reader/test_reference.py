@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lotas_core.demo import write_demo_archive
-from lotas_core.pipeline import select
+from lotas_core.reading.demo import write_demo_archive
+from lotas_core.selection.pipeline import select
 
 REASONS = ("length", "format", "finess", "date", "birth_date", "ipp")
 

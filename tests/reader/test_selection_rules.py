@@ -200,7 +200,7 @@ def test_empty_rps_member_is_a_warning(select_lines, build):
 def test_binary_member_is_an_error_not_a_count_of_bad_lines(tmp_path, lotas, build, kind):
     import zipfile
 
-    from lotas_core.pipeline import select
+    from lotas_core.selection.pipeline import select
 
     garbage = bytes(range(256)) * 40 + b"\r\n" * 3
     text = {
@@ -226,7 +226,7 @@ def test_selection_records_the_archive(select_lines, build):
 
 
 def test_progress_callback_reaches_the_end(tmp_path, lotas, build):
-    from lotas_core.pipeline import select
+    from lotas_core.selection.pipeline import select
 
     build.archive(tmp_path, build.eligible_pair("PAT01"))
     seen: list[tuple[str, float]] = []
@@ -244,7 +244,7 @@ def test_lf_and_crlf_archives_select_the_same(select_lines, build, eol):
 
 
 def test_the_newest_of_several_archives_is_read(tmp_path, lotas, build):
-    from lotas_core.pipeline import select
+    from lotas_core.selection.pipeline import select
 
     build.archive(tmp_path, build.eligible_pair("OLD"), timestamp="15012020100000")
     build.archive(tmp_path, build.eligible_pair("NEW"), timestamp="20200201080000")  # ISO form

@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 import pytest
 import trustme
 
-from lotas_core.credentials import Credentials
-from lotas_core.epmsi_server import EpmsiServer, Faults, ReceiverConfig
-from lotas_core.transmission import build_payload
-from lotas_core.transport import Payload
+from lotas_core.transmission.contract import Payload
+from lotas_core.transmission.credentials import Credentials
+from lotas_core.transmission.sending import build_payload
+from lotas_plugins.transport_direct.receiver import EpmsiServer, Faults, ReceiverConfig
 
 RECEIVER_USER = "dim01"
 RECEIVER_PASSWORD = "epmsi-Pa55-word"
@@ -51,7 +51,7 @@ def wait_until() -> Callable[..., bool]:
 
 @dataclass
 class FakeDraw:
-    """The fields of ``lotas_core.history.DrawRecord`` that the transmission reads."""
+    """The fields of ``lotas_core.draws.history.DrawRecord`` that the transmission reads."""
 
     draw_id: str
     finess: str = "000000001"

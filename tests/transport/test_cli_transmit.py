@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from lotas_core.cli.main import main
-from lotas_core.drawing import open_history
+from lotas_core.draws.service import open_history
 from lotas_core.settings import load_settings
 from lotas_plugins.transport_epop.client import EpopOptions, EpopTransport
 

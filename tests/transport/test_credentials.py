@@ -8,8 +8,8 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from lotas_core.credentials import Credentials, Secret, store_in_keyring
 from lotas_core.settings import load_settings, save_settings
+from lotas_core.transmission.credentials import Credentials, Secret, store_in_keyring
 
 
 class MemoryKeyring(KeyringBackend):

@@ -8,7 +8,7 @@ import traceback
 
 import pytest
 
-from lotas_core.transport import (
+from lotas_core.transmission.contract import (
     MSG_REFUSED,
     MSG_TIMEOUT,
     AuthenticationFailed,

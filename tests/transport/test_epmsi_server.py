@@ -9,7 +9,7 @@ import json
 import pytest
 import requests
 
-from lotas_core.epmsi_server import contains_forbidden_key, parse_multipart
+from lotas_plugins.transport_direct.receiver import contains_forbidden_key, parse_multipart
 
 AUTH = "Basic " + base64.b64encode(b"dim01:epmsi-Pa55-word").decode()
 

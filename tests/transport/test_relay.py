@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lotas_core.errors import ConfigError
-from lotas_core.transport import (
+from lotas_core.transmission.contract import (
     MSG_REFUSED,
     MSG_TIMEOUT,
     ClientNotAllowed,
@@ -121,7 +121,7 @@ def test_relay_restart_resumes_queued_payloads(
 
 
 def test_upstream_rejection_moves_to_failed(receiver_factory, relay_factory, tmp_path, wait_until):
-    from lotas_core.transport import Payload
+    from lotas_core.transmission.contract import Payload
 
     receiver = receiver_factory()
     relay = relay_factory(receiver.url)
@@ -261,7 +261,7 @@ def test_epop_options_model():
 
 
 def test_transports_are_registered_through_the_plugin_hook():
-    from lotas_core.facade import Lotas
+    from lotas_core.plugin_host.facade import Lotas
 
     transports = Lotas.from_settings().transports()
     assert transports["transport_direct"] is DirectTransport

@@ -56,7 +56,7 @@ def put(size: int = len(BODY), sha: str = SHA, key: str = "k1") -> bytes:
 
 
 def still_serving(relay: RelayServer, tmp_path: Path, key: str) -> None:
-    from lotas_core.transport import Payload
+    from lotas_core.transmission.contract import Payload
 
     path = tmp_path / f"{key}.json"
     path.write_bytes(BODY)
@@ -240,7 +240,7 @@ class _Replay:
 
 
 def test_busy_relay_is_told_in_french(tmp_path):
-    from lotas_core.transport import ProtocolError
+    from lotas_core.transmission.contract import ProtocolError
 
     server = RelayServer(RelayConfig(spool=tmp_path / "spool", port=0, idle_timeout=5,
                                      max_clients=1), None).start()

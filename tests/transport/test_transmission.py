@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from lotas_core.demo import write_demo_archive
-from lotas_core.drawing import make_draw, open_history
+from lotas_core.draws.service import make_draw, open_history
 from lotas_core.errors import ConfigError, UsageError
-from lotas_core.facade import Lotas
-from lotas_core.hookspecs import hookimpl
-from lotas_core.plugins import get_plugin_manager
+from lotas_core.plugin_host.facade import Lotas
+from lotas_core.plugin_host.hookspecs import hookimpl
+from lotas_core.plugin_host.manager import get_plugin_manager
+from lotas_core.reading.demo import write_demo_archive
 from lotas_core.settings import load_settings
-from lotas_core.transmission import (
+from lotas_core.transmission.sending import (
     TRANSMITTED_COLUMNS,
     build_payload,
     idempotency_key,
@@ -119,7 +119,7 @@ def test_transmit_failure_stores_nothing(lotas, spy, drawn, closed_port, creds):
     record, _ = drawn
     settings = settings_for(f"http://127.0.0.1:{closed_port}")
     settings.transport.options["transport_direct"]["max_retries"] = 0
-    from lotas_core.transport import ConnectionRefused
+    from lotas_core.transmission.contract import ConnectionRefused
 
     with pytest.raises(ConnectionRefused):
         transmit(lotas, settings, record.draw_id, credentials=creds())

@@ -95,7 +95,7 @@ def test_lotas_demo_in_tmux_draws_and_shows_the_table(tmp_path, data_dir, config
             time.sleep(0.2)
         assert marker.read_text().strip() == "0"
         # The first rows are whole on screen: IPP and DATACTE are never cut.
-        from lotas_core.drawing import open_history
+        from lotas_core.draws.service import open_history
         from lotas_core.settings import load_settings
 
         record = open_history(load_settings().settings).list()[0]

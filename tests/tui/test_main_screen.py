@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Checkbox, DataTable, DirectoryTree, Footer, Input, OptionList, Static
 
-from lotas_core.drawing import open_history
-from lotas_core.exports import to_tsv
+from lotas_core.draws.exports import to_tsv
+from lotas_core.draws.service import open_history
 from lotas_tui.screens.main import CLIPBOARD_NOTICE, MainScreen
 from lotas_tui.screens.settings import SettingsScreen
 from lotas_tui.widgets.dialogs import ConfirmDialog, ExportDialog, FolderPicker, MessageDialog

@@ -7,7 +7,7 @@ import tomllib
 import pytest
 from textual.widgets import Checkbox, Input, RadioButton, Static
 
-from lotas_core.transport import MSG_REFUSED
+from lotas_core.transmission.contract import MSG_REFUSED
 from lotas_tui.screens.main import MainScreen
 from lotas_tui.screens.settings import SettingsScreen
 
@@ -192,7 +192,7 @@ def test_tester_against_a_closed_port_shows_the_manual_refused_message(drive, cl
 
 
 def test_tester_success_against_a_local_receiver(drive, tmp_path, settle):
-    from lotas_core.epmsi_server import EpmsiServer, ReceiverConfig
+    from lotas_plugins.transport_direct.receiver import EpmsiServer, ReceiverConfig
 
     with EpmsiServer(ReceiverConfig(store=tmp_path / "store"), port=0) as server:
         async def scenario(app, pilot) -> None:

@@ -8,10 +8,10 @@ import tomllib
 from pydantic import BaseModel, Field
 from textual.widgets import Checkbox, Input, Static
 
-from lotas_core.facade import Lotas
-from lotas_core.hookspecs import hookimpl
-from lotas_core.plugins import get_plugin_manager
-from lotas_core.transport import Receipt, Transport
+from lotas_core.plugin_host.facade import Lotas
+from lotas_core.plugin_host.hookspecs import hookimpl
+from lotas_core.plugin_host.manager import get_plugin_manager
+from lotas_core.transmission.contract import Receipt, Transport
 from lotas_tui.screens.main import MainScreen
 from lotas_tui.screens.settings import SettingsScreen
 

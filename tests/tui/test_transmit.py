@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Static
 
-from lotas_core.drawing import open_history
-from lotas_core.transport import MSG_REFUSED
+from lotas_core.draws.service import open_history
+from lotas_core.transmission.contract import MSG_REFUSED
 from lotas_tui.widgets.dialogs import ConfirmDialog, MessageDialog
 from lotas_tui.widgets.progress_row import ProgressRow
 
@@ -38,7 +38,7 @@ async def draw_and_transmit(app, pilot, settle) -> str:
 
 
 def test_transmit_to_a_local_receiver_shows_the_receipt(drive, demo_settings, tmp_path, settle):
-    from lotas_core.epmsi_server import EpmsiServer, ReceiverConfig
+    from lotas_plugins.transport_direct.receiver import EpmsiServer, ReceiverConfig
 
     config = ReceiverConfig(store=tmp_path / "store", user="dim01", password="s3cret-demo")
     with EpmsiServer(config, port=0) as server:
@@ -93,7 +93,7 @@ def slow_backend():
     ``outcome["receipt"]`` is set)."""
     import threading
 
-    from lotas_core.transport import ConnectionRefused
+    from lotas_core.transmission.contract import ConnectionRefused
     from lotas_tui.backend import Backend
 
     release = threading.Event()

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 
 from lotas_tui.formatting import cell_text
 
-#: The columns of the LOTAS table, in the manual's order (``lotas_core.campaign.DRAW_COLUMNS``).
+#: The columns of the LOTAS table, in the manual's order (``campaign.DRAW_COLUMNS``).
 TABLE_COLUMNS = (
     "NUMTAS", "TYPECH", "IPP", "SEXE", "AGE", "MODENT", "MODSORT", "DEST", "PROV", "LISTEDA",
     "DATACTE",

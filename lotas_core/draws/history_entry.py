@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lotas_core.campaign import DRAW_COLUMNS, SampleSizes
+from lotas_core.selection.campaign import DRAW_COLUMNS, SampleSizes
 
 #: ``prev_hash`` of the first entry of a chain.
 GENESIS_HASH = "0" * 64

@@ -21,10 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lotas_core.campaign import SampleSizes
-from lotas_core.errors import UsageError
-from lotas_core.fsutil import PRIVATE_FILE_MODE, ensure_private_dir
-from lotas_core.history_entry import (
+from lotas_core.draws.history_entry import (
     ENTRY_FORMAT,
     GENESIS_HASH,
     DrawRecord,
@@ -33,7 +30,10 @@ from lotas_core.history_entry import (
     field_digests,
     make_draw_id,
 )
-from lotas_core.transport import Receipt
+from lotas_core.errors import UsageError
+from lotas_core.fsutil import PRIVATE_FILE_MODE, ensure_private_dir
+from lotas_core.selection.campaign import SampleSizes
+from lotas_core.transmission.contract import Receipt
 
 __all__ = [
     "GENESIS_HASH", "DrawRecord", "History", "canonical_json", "entry_hash", "field_digests",
@@ -309,14 +309,14 @@ class History:
 
     def check(self) -> list[str]:
         """Every problem found, in French; an empty list means the history is whole."""
-        from lotas_core.history_check import check_history
+        from lotas_core.draws.history_check import check_history
 
         with self._connect() as conn:
             return check_history(conn)
 
     def check_entry(self, draw_id: str) -> list[str]:
         """Problems of one draw's own entry (its hash and columns); empty when intact."""
-        from lotas_core.history_check import check_single_entry
+        from lotas_core.draws.history_check import check_single_entry
 
         with self._connect() as conn:
             return check_single_entry(conn, draw_id)

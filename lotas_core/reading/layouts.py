@@ -1,6 +1,6 @@
 """Line layouts declared as data: fixed fields and variable parts of a fixed-width record.
 
-Kept apart from the reader engine (``lotas_core.fixedwidth``) so that a campaign declares its
+Kept apart from the reader engine (``reading.fixedwidth``) so that a campaign declares its
 formats without numpy: a layout is a plain value, the engine is what reads bytes with it.
 """
 

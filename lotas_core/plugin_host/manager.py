@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import pluggy
 
-from lotas_core import hookspecs
 from lotas_core.errors import PluginError
+from lotas_core.plugin_host import hookspecs as hookspecs
 
 ENTRY_POINT_GROUP = "lotas"
 
@@ -40,11 +40,11 @@ def get_plugin_manager(
     Plugins named in ``disabled`` are blocked. A plugin that fails to import, or that implements
     a hook that does not exist, raises ``PluginError`` naming it.
     """
-    from lotas_core import defaults
+    from lotas_core.plugin_host import defaults as defaults
 
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    pm.register(defaults, name="lotas_core.defaults")
+    pm.register(defaults, name="lotas_core.plugin_host.defaults")
     blocked = set(disabled)
     for name in blocked:
         pm.set_blocked(name)

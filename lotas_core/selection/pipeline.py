@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lotas_core.records import ArchiveInfo, ParseReport, ProgressCallback
+from lotas_core.reading.records import ArchiveInfo, ParseReport, ProgressCallback
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lotas_core.facade import Lotas
+    from lotas_core.plugin_host.facade import Lotas
 
 
 @dataclass

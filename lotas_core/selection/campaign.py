@@ -1,7 +1,7 @@
 """What a campaign is: the base types a campaign plugin implements.
 
 A campaign knows one year's rules (which records, which patients, which row); the core knows how
-to run any campaign (``lotas_core.pipeline``) and how to draw (``lotas_core.draw``).
+to run any campaign (``selection.pipeline``) and how to draw (``draws.algorithm``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lotas_core.records import Records
+    from lotas_core.reading.records import Records
 
 #: The columns of a drawn row, in the order of the LOTAS table and of the TSV copy.
 DRAW_COLUMNS: tuple[str, ...] = (

@@ -13,10 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lotas_core.campaign import DRAW_COLUMNS
+from lotas_core.draws.history import DrawRecord
 from lotas_core.errors import UsageError
 from lotas_core.fsutil import atomic_write_bytes
-from lotas_core.history import DrawRecord
+from lotas_core.selection.campaign import DRAW_COLUMNS
 
 #: Formats of ``lotas export``; ``xlsx`` is binary and needs a file.
 FORMATS: tuple[str, ...] = ("tsv", "csv", "json", "xlsx", "html")
@@ -186,7 +186,7 @@ def to_html_report(draw: DrawRecord, labels: Mapping[str, str] | None = None) ->
 
     ``labels`` names the funnel steps (``Lotas.funnel_labels``).
     """
-    from lotas_core.report import html_report
+    from lotas_core.draws.proces_verbal import html_report
 
     return html_report(draw, labels)
 

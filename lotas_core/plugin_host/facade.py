@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 
 import pluggy
 
-from lotas_core.campaign import Campaign, EligibilityRule, SampleSizes
 from lotas_core.errors import PluginError, UsageError
-from lotas_core.plugins import PluginInfo, describe_plugins, get_plugin_manager
-from lotas_core.records import RecordSource
-from lotas_core.transport import Receipt, Transport
+from lotas_core.plugin_host.manager import PluginInfo, describe_plugins, get_plugin_manager
+from lotas_core.reading.records import RecordSource
+from lotas_core.selection.campaign import Campaign, EligibilityRule, SampleSizes
+from lotas_core.transmission.contract import Receipt, Transport
 
 T = TypeVar("T")
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from lotas_core.campaign import DRAW_COLUMNS
-from lotas_core.exports import footer, french_date
+from lotas_core.draws.exports import footer, french_date
+from lotas_core.selection.campaign import DRAW_COLUMNS
 
 _CSS = """
 body { font-family: Arial, Helvetica, sans-serif; font-size: 11pt; color: #111; margin: 2em; }

@@ -1,6 +1,6 @@
 """Fixed-width reader engine: layouts declared as data, every line validated, numpy on raw bytes.
 
-A campaign declares its file formats as ``Layout`` objects (``lotas_core.linelayout``, re-exported
+A campaign declares its file formats as ``Layout`` objects (``reading.layouts``, re-exported
 here): field name, 1-based start, length, variable parts such as ``NBDA x 8``.
 ``read_fixed_width`` validates every line of a member file in the order of ``REASONS`` (the first
 failing reason is the one counted) and returns the valid lines as a pandas table plus a
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lotas_core.bytecols import (
+from lotas_core.reading.bytecols import (
     categorical,
     categorical_from_words,
     digits_value,
@@ -32,8 +32,8 @@ from lotas_core.bytecols import (
     pack,
     parse_dates,
 )
-from lotas_core.linelayout import FIELD_KINDS, Field, Layout, Repeat
-from lotas_core.records import FIRST_LINES_KEPT, FileReport, ProgressCallback
+from lotas_core.reading.layouts import FIELD_KINDS, Field, Layout, Repeat
+from lotas_core.reading.records import FIRST_LINES_KEPT, FileReport, ProgressCallback
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from lotas_core.errors import ArchiveError
 from lotas_core.fsutil import file_sha256
-from lotas_core.records import ArchiveInfo, ProgressCallback
+from lotas_core.reading.records import ArchiveInfo, ProgressCallback
 
 ARCHIVE_NAME = re.compile(
     r"^(?P<finess>[0-9A-Za-z]{9})\.(?P<year>\d{4})\.(?P<month>\d{1,2})\."

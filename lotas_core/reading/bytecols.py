@@ -1,4 +1,4 @@
-"""Vectorised conversions of fixed-width byte columns (numpy), used by ``lotas_core.fixedwidth``.
+"""Vectorised conversions of fixed-width byte columns (numpy), used by ``reading.fixedwidth``.
 
 Each function takes a (n, width) uint8 matrix (a column slice of the lines' fixed part) and
 works on whole columns at once: digit checks, ``DDMMYYYY`` dates, byte comparisons, and text

@@ -118,7 +118,7 @@ def draw(keys: Iterable[str], seed: bytes, main: int, reserve: int) -> DrawResul
     """Draw ``main`` then ``reserve`` distinct keys (step 6: partial Fisher-Yates).
 
     ``main + reserve`` may not exceed the number of distinct keys: the caller caps the sizes
-    (``lotas_core.defaults.cap_sizes``), so an impossible request is a programming error.
+    (``plugin_host.defaults.cap_sizes``), so an impossible request is a programming error.
     """
     if len(seed) != SEED_BYTES:
         raise ValueError(f"seed must be {SEED_BYTES} bytes, got {len(seed)}")

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from lotas_core.campaign import Campaign, EligibilityRule, SampleSizes
-    from lotas_core.records import RecordSource
-    from lotas_core.transport import Receipt, Transport
+    from lotas_core.reading.records import RecordSource
+    from lotas_core.selection.campaign import Campaign, EligibilityRule, SampleSizes
+    from lotas_core.transmission.contract import Receipt, Transport
 
 PROJECT_NAME = "lotas"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -84,6 +84,6 @@ def lotas_register_transports(register: Callable[[type[Transport]], None]) -> No
 def lotas_draw_transmitted(draw: object, receipt: Receipt) -> None:
     """Notification after a draw was transmitted and its receipt stored (audit, archiving).
 
-    :param draw: the ``lotas_core.history.DrawRecord`` that was sent.
+    :param draw: the ``lotas_core.draws.history.DrawRecord`` that was sent.
     :param receipt: the receipt the far end returned.
     """

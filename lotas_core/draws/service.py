@@ -13,19 +13,19 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lotas_core.campaign import DRAW_COLUMNS, SampleSizes
-from lotas_core.draw import ALGORITHM, DrawResult, draw, new_seed, population_digest
+from lotas_core.draws.algorithm import ALGORITHM, DrawResult, draw, new_seed, population_digest
+from lotas_core.draws.history import DrawRecord, History
 from lotas_core.errors import UsageError
 from lotas_core.fsutil import file_sha256
-from lotas_core.history import DrawRecord, History
-from lotas_core.records import ProgressCallback
+from lotas_core.reading.records import ProgressCallback
+from lotas_core.selection.campaign import DRAW_COLUMNS, SampleSizes
 from lotas_core.settings import require_finess
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lotas_core.facade import Lotas
-    from lotas_core.pipeline import Selection
+    from lotas_core.plugin_host.facade import Lotas
+    from lotas_core.selection.pipeline import Selection
     from lotas_core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def make_draw(
     progress: ProgressCallback | None = None,
 ) -> tuple[DrawRecord, Selection]:
     """Select the eligible patients, draw them with lotas-draw/1 and store the draw."""
-    from lotas_core.pipeline import select
+    from lotas_core.selection.pipeline import select
 
     finess = require_finess(finess or settings.finess)
     folder = Path(folder) if folder is not None else settings.archive_folder
@@ -150,7 +150,7 @@ def verify_draw(
     An empty list means the draw is reproduced exactly. Messages name the column and the rank
     (NUMTAS) that differ, never an IPP.
     """
-    from lotas_core.pipeline import select
+    from lotas_core.selection.pipeline import select
 
     history = open_history(settings)
     record = history.get(draw_id)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lotas_core.campaign import Campaign, SampleSizes
-from lotas_core.hookspecs import hookimpl
+from lotas_core.plugin_host.hookspecs import hookimpl
+from lotas_core.selection.campaign import Campaign, SampleSizes
 
 
 def cap_sizes(wanted: SampleSizes, eligible_count: int) -> SampleSizes:

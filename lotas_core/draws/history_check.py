@@ -10,7 +10,7 @@ import json
 import sqlite3
 from typing import Any
 
-from lotas_core.history_entry import GENESIS_HASH, entry_hash, field_digests
+from lotas_core.draws.history_entry import GENESIS_HASH, entry_hash, field_digests
 
 _COLUMNS = ("draw_id", "finess", "campaign_id", "created_at", "prev_hash")
 #: Field names of an entry; any other name found in an edited entry is not repeated.

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from lotas_core.credentials import Credentials
 from lotas_core.errors import CheckFailed, ConfigError
 from lotas_core.fsutil import atomic_write_bytes, exclusive_lock
-from lotas_core.transport import Payload, Receipt, Transport
+from lotas_core.transmission.contract import Payload, Receipt, Transport
+from lotas_core.transmission.credentials import Credentials
 
 if TYPE_CHECKING:
-    from lotas_core.facade import Lotas
+    from lotas_core.plugin_host.facade import Lotas
     from lotas_core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ def make_transport(
 
 
 def _open_history(settings: Settings) -> Any:
-    from lotas_core.drawing import open_history
+    from lotas_core.draws.service import open_history
 
     return open_history(settings)
 

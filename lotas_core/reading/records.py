@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lotas_core.campaign import Campaign
+    from lotas_core.selection.campaign import Campaign
 
 #: ``progress(stage, fraction)``: a French stage label and a fraction in [0, 1].
 ProgressCallback = Callable[[str, float], None]
@@ -69,7 +69,7 @@ class Records:
     tables: dict[str, pd.DataFrame]
     report: ParseReport
     archive: ArchiveInfo
-    #: The reader's objects behind the tables (e.g. ``lotas_core.fixedwidth.FixedWidthTable``),
+    #: The reader's objects behind the tables (e.g. ``fixedwidth.FixedWidthTable``),
     #: by table name: they give the variable parts of a few rows without materialising them all.
     parsed: dict[str, Any] = field(default_factory=dict)
 
