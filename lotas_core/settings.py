@@ -73,7 +73,8 @@ class ArchiveSettings(BaseModel):
     """Where the PIVOINE archives are."""
 
     use_default: bool = True
-    """Use the recommended folder (``<data_dir>/archives/PSY``) rather than ``path``."""
+    """Use the recommended folder (``<data_dir>/archives/<the campaign's sub-folder>``, ``PSY``
+    for PSY SMA 2021) rather than ``path``."""
 
     path: Path | None = None
     """The chosen folder when ``use_default`` is false."""
@@ -153,11 +154,11 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 
-    @property
-    def archive_folder(self) -> Path:
-        """The folder actually searched for archives."""
+    def archive_folder_for(self, subfolder: str) -> Path:
+        """The folder actually searched for archives, given the campaign's default sub-folder
+        (``Lotas.archive_folder`` passes it)."""
         if self.archives.use_default or self.archives.path is None:
-            return self.data_dir / "archives" / "PSY"
+            return self.data_dir / "archives" / subfolder
         return self.archives.path.expanduser()
 
     @property
@@ -226,9 +227,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> LoadedSe
 
 
 def _describe_validation_error(exc: ValidationError, path: Path) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(part) for part in first.get("loc", ())) or "?"
-    message = str(first.get("msg", "valeur invalide")).removeprefix("Value error, ")
+    from lotas_core.french import validation_problem
+
+    field, message = validation_problem(exc)
     return (
         f"Paramètre « {field} » invalide : {message}. Corrigez {path} "
         f"ou la variable d'environnement LOTAS_{field.upper().replace('.', '__')}."

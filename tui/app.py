@@ -39,9 +39,8 @@ def default_entry_label(record: Any) -> str:
 
 
 class LotasApp(App[int]):
-    """The LOTAS PSY SMA 2021 screen."""
+    """The LOTAS screen of the configured campaign (its title comes from the campaign)."""
 
-    TITLE = "LOTAS PSY SMA 2021"
     CSS_PATH = [
         "lotas.tcss",
         "screens/main.tcss",
@@ -74,10 +73,25 @@ class LotasApp(App[int]):
         self.entry_label = entry_label
         #: Passwords typed in "Paramétrage", per transport: kept in memory only.
         self.session_secrets: dict[str, dict[str, str]] = {}
+        self.title = self.window_title
 
     @property
     def window_title(self) -> str:
-        return f"{self.TITLE}  (démonstration)" if self.demo else self.TITLE
+        """The campaign's title ("LOTAS PSY SMA 2021"), marked in demonstration mode."""
+        title = self.backend.campaign_title(self.settings.campaign)
+        return f"{title}  (démonstration)" if self.demo else title
+
+    def archive_folder(self, settings: Any) -> Path:
+        """The folder searched for archives with ``settings`` (the campaign's default or the
+        chosen one)."""
+        return self.backend.archive_folder(settings)
+
+    def row_layout(self, record: Any) -> Any:
+        """The columns of a draw's table: its campaign's, or those of the configured campaign
+        when there is no draw to show."""
+        if record is None:
+            return self.backend.row_layout(self.settings.campaign)
+        return self.backend.row_layout(record.campaign_id, record.rows)
 
     def get_default_screen(self):  # type: ignore[no-untyped-def]
         from lotas_tui.screens.main import MainScreen

@@ -8,17 +8,47 @@ Every method may run in a worker thread: none touches a widget.
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from lotas_core.selection.columns import RowLayout
 from lotas_tui.formatting import split_proxy_url
+
+if TYPE_CHECKING:
+    from lotas_core.draws.history import DrawRecord
+    from lotas_core.plugin_host.facade import Lotas
+    from lotas_core.settings import Settings
+
+#: The window title when the settings name a campaign that is not installed.
+FALLBACK_TITLE = "LOTAS"
 
 
 class Backend:
     """What the screens ask of lotas: draws, history, exports, transmission."""
 
-    def __init__(self, lotas: Any) -> None:
+    def __init__(self, lotas: Lotas) -> None:
         self.lotas = lotas
+
+    # -- the campaign ------------------------------------------------------------------------
+
+    def campaign_title(self, campaign_id: str) -> str:
+        """The campaign's window title ("LOTAS PSY SMA 2021"); plain "LOTAS" when the campaign
+        is not installed (the screen still opens, and says why when a draw is asked)."""
+        campaign = self.lotas.campaigns().get(campaign_id)
+        return str(campaign.title) if campaign is not None else FALLBACK_TITLE
+
+    def row_layout(self, campaign_id: str, rows: Iterable[Mapping[str, Any]] = ()) -> RowLayout:
+        """The columns of a campaign's drawn table (guessed from ``rows`` if not installed)."""
+        return self.lotas.row_layout(campaign_id, rows)
+
+    def archive_folder(self, settings: Settings) -> Path:
+        """The folder searched for archives (the campaign's default sub-folder, or the chosen
+        one)."""
+        campaign = self.lotas.campaigns().get(settings.campaign)
+        return settings.archive_folder_for(
+            campaign.archive_folder_name() if campaign is not None else settings.campaign
+        )
 
     # -- draws and history -------------------------------------------------------------------
 
@@ -52,16 +82,17 @@ class Backend:
 
     # -- exports ------------------------------------------------------------------------------
 
-    def to_tsv(self, record: Any) -> str:
+    def to_tsv(self, record: DrawRecord) -> str:
         """Exactly what ``lotas export --format tsv`` writes."""
         from lotas_core.draws.exports import to_tsv
 
-        return to_tsv(record)
+        return to_tsv(record, self.row_layout(record.campaign_id, record.rows))
 
-    def export(self, record: Any, fmt: str, path: Path) -> Path:
+    def export(self, record: DrawRecord, fmt: str, path: Path) -> Path:
         from lotas_core.draws.exports import export
 
-        export(record, fmt, path, self.lotas.funnel_labels(record.campaign_id))
+        export(record, fmt, path, self.row_layout(record.campaign_id, record.rows),
+               self.lotas.funnel_labels(record.campaign_id))
         return path
 
     def funnel_labels(self, campaign_id: str) -> dict[str, str]:

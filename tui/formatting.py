@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,39 +18,11 @@ SKIP_REASONS_FR: dict[str, str] = {
 }
 
 
-def footer_text(main: int, reserve: int) -> str:
-    """The manual's footer: ``NB DOSSIERS TAS : 110 [ECHANT PRINC : 80 + ECHANT RESERV : 30]``."""
-    return (
-        f"NB DOSSIERS TAS : {main + reserve} "
-        f"[ECHANT PRINC : {main} + ECHANT RESERV : {reserve}]"
-    )
-
-
 def sizes_of(sizes: Any) -> tuple[int, int]:
     """``(main, reserve)`` from a ``SampleSizes`` or a mapping with the same keys."""
     if isinstance(sizes, Mapping):
         return int(sizes.get("main", 0)), int(sizes.get("reserve", 0))
     return int(getattr(sizes, "main", 0)), int(getattr(sizes, "reserve", 0))
-
-
-def display_date(value: Any) -> str:
-    """``DD/MM/YYYY`` from an ISO string, a ``date`` or a ``datetime``; other values unchanged."""
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    text = "" if value is None else str(value)
-    try:
-        return date.fromisoformat(text[:10]).strftime("%d/%m/%Y") if len(text) >= 10 else text
-    except ValueError:
-        return text
-
-
-def cell_text(column: str, value: Any) -> str:
-    """How one cell of the draw table is shown (DATACTE as ``DD/MM/YYYY``, blanks as empty)."""
-    if column == "DATACTE":
-        return display_date(value)
-    return "" if value is None else str(value)
 
 
 def bar(count: int, total: int, width: int = 20) -> str:

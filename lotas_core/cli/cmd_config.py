@@ -17,13 +17,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(ctx: CommandContext, args: argparse.Namespace) -> int:
     loaded = ctx.loaded
+    folder = _archive_folder(ctx)
     data = strip_secrets(loaded.settings.model_dump(mode="json"))
     state = "chargé" if loaded.config_file_found else "absent : valeurs par défaut"
     if args.format == "json":
         payload = {
             "config_file": str(loaded.config_file),
             "config_file_found": loaded.config_file_found,
-            "archive_folder": str(loaded.settings.archive_folder),
+            "archive_folder": folder,
             "settings": data,
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False))
@@ -31,10 +32,21 @@ def run(ctx: CommandContext, args: argparse.Namespace) -> int:
     import tomli_w
 
     print(f"# fichier de paramètres : {loaded.config_file} ({state})")
-    print(f"# dossier des archives utilisé : {loaded.settings.archive_folder}")
+    print(f"# dossier des archives utilisé : {folder}")
     print("# les variables LOTAS_* de l'environnement priment sur le fichier")
     print(tomli_w.dumps(_drop_none(data)), end="")
     return 0
+
+
+def _archive_folder(ctx: CommandContext) -> str:
+    """The folder searched for archives; its default depends on the campaign, so on the
+    plugins: when they cannot load, ``config`` still shows the settings and says why."""
+    from lotas_core.errors import LotasError
+
+    try:
+        return str(ctx.archives(None))
+    except LotasError as exc:
+        return f"(inconnu : {exc.user_message})"
 
 
 def _drop_none(data: object) -> object:

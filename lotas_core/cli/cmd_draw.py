@@ -14,6 +14,7 @@ from lotas_core.errors import CheckFailed, UsageError
 
 if TYPE_CHECKING:
     from lotas_core.draws.history import DrawRecord
+    from lotas_core.selection.columns import RowLayout
 
 DRAW_FORMATS = ("table", "tsv", "csv", "json")
 
@@ -28,10 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="graine imposée (64 chiffres hexadécimaux) ; sinon tirée au hasard")
     draw.add_argument("--format", choices=DRAW_FORMATS, default="table")
     draw.add_argument("--output", type=Path, default=None, help="fichier de sortie (mode 0600)")
+    draw.add_argument("--campaign", default=None, metavar="ID",
+                      help="campagne (par défaut : celle des paramètres)")
     draw.set_defaults(func=run_draw)
 
     verify = subparsers.add_parser(
-        "verify", help="relit l'archive, refait la sélection et le tirage, et compare"
+        "verify", help="relit l'archive, refait la sélection et le tirage, et compare",
+        description="Relit l'archive du tirage DRAW_ID, refait la sélection et le tirage avec la "
+        "campagne du tirage (pas celle des paramètres) et compare.",
     )
     verify.add_argument("draw_id", metavar="DRAW_ID")
     verify.add_argument("--archives", type=Path, default=None, help="dossier des archives PIVOINE")
@@ -58,17 +63,20 @@ def run_draw(ctx: CommandContext, args: argparse.Namespace) -> int:
 
     seed = parse_seed(args.seed) if args.seed is not None else None
     finess = ctx.finess(args.finess)
+    campaign_id = ctx.campaign_id(args.campaign)
     if args.output is not None:  # before drawing: a bad path must not leave a stored draw
         check_output_path(args.output)
     record, _selection = make_draw(
-        ctx.lotas, ctx.settings, folder=ctx.archives(args.archives), finess=finess, seed=seed
+        ctx.lotas, ctx.settings, folder=ctx.archives(args.archives, campaign_id), finess=finess,
+        seed=seed, campaign_id=campaign_id,
     )
     if record.notice:
         print(f"lotas: {record.notice}", file=sys.stderr)
     print(f"lotas: tirage enregistré : {record.draw_id}", file=sys.stderr)
     renderers = {"tsv": to_tsv, "csv": to_csv, "json": to_json, "table": table_text}
+    layout = ctx.lotas.row_layout(record.campaign_id, record.rows)
     try:
-        emit(renderers[args.format](record), args.output)
+        emit(renderers[args.format](record, layout), args.output)
     except OSError as exc:
         raise UsageError(
             f"Tirage {record.draw_id} enregistré, mais impossible d'écrire {args.output} "
@@ -78,11 +86,11 @@ def run_draw(ctx: CommandContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def table_text(record: DrawRecord) -> str:
+def table_text(record: DrawRecord, layout: RowLayout) -> str:
     """The LOTAS table as the screen shows it, with the manual's footer."""
     from lotas_core.draws.exports import footer, table_lines
 
-    lines = table_lines(record)
+    lines = table_lines(record, layout)
     widths = [max(len(cells[i]) for cells in lines) for i in range(len(lines[0]))]
     out = [f"Tirage {record.draw_id} ({record.label()}) – {record.algorithm}, "
            f"graine {record.seed}"]
@@ -131,7 +139,7 @@ def run_history(ctx: CommandContext, args: argparse.Namespace) -> int:
     if args.format == "json":
         entries = []
         for record in records:
-            data = to_dict(record)
+            data = to_dict(record, ctx.lotas.row_layout(record.campaign_id, record.rows))
             data.pop("rows")
             data.pop("parse_report")
             entries.append(data)
@@ -153,14 +161,15 @@ def run_export(ctx: CommandContext, args: argparse.Namespace) -> int:
 
     record = open_history(ctx.settings).get(args.draw_id)
     labels = ctx.lotas.funnel_labels(record.campaign_id) if args.format == "html" else None
+    layout = ctx.lotas.row_layout(record.campaign_id, record.rows)
     if args.output is None:
         if args.format == "xlsx":
             raise UsageError(
                 "Le format xlsx s'écrit dans un fichier : ajoutez --output tirage.xlsx.",
                 "xlsx export needs --output",
             )
-        emit(render(record, args.format, labels).decode("utf-8"), None)
+        emit(render(record, args.format, layout, labels).decode("utf-8"), None)
         return 0
-    path = export(record, args.format, args.output, labels)
+    path = export(record, args.format, args.output, layout, labels)
     print(f"lotas: tirage {record.draw_id} exporté dans {path}", file=sys.stderr)
     return 0

@@ -22,18 +22,17 @@ from lotas_core.errors import UsageError
 if TYPE_CHECKING:
     from lotas_core.selection.pipeline import Selection
 
-#: ``lotas eligible --format csv`` header (spec section 7).
-CSV_HEADER = ("IPP", "SEXE", "AGE", "DATACTE", "LISTEDA", "MODENT", "PROV", "MODSORT", "DEST")
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
         "demo-archive",
-        help="écrit une archive PIVOINE synthétique (FINESS 000000001)",
-        description="Écrit dans DOSSIER une archive PIVOINE « in » synthétique de 2019 (RAA et "
-        "RPS inventés, FINESS 000000001) et affiche son chemin.",
+        help="écrit une archive synthétique de la campagne (FINESS 000000001)",
+        description="Écrit dans DOSSIER une archive synthétique que la campagne sait lire (pour "
+        "PSY SMA 2021 : une archive PIVOINE « in » de 2019, RAA et RPS inventés), pour le FINESS "
+        "000000001, et affiche son chemin.",
     )
     demo.add_argument("folder", metavar="DOSSIER", type=Path)
+    demo.add_argument("--campaign", default=None, metavar="ID",
+                      help="campagne (par défaut : celle des paramètres)")
     demo.add_argument(
         "--raa-lines", type=int, default=20000, metavar="N", help="nombre de lignes RAA (20000)"
     )
@@ -61,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_demo_archive(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.reading.demo import write_demo_archive
+    from lotas_core.reading.demo import DEMO_FINESS
 
     if args.raa_lines < 1:
         raise UsageError(
@@ -74,7 +73,9 @@ def run_demo_archive(ctx: CommandContext, args: argparse.Namespace) -> int:
             f"« {folder} » existe et n'est pas un dossier : choisissez un dossier.",
             f"{folder} is not a directory",
         )
-    path = write_demo_archive(folder, raa_lines=args.raa_lines, seed=args.seed)
+    campaign = ctx.lotas.campaign(ctx.campaign_id(args.campaign))
+    path = campaign.write_demo_archive(folder, finess=DEMO_FINESS, raa_lines=args.raa_lines,
+                                       seed=args.seed)
     print(path)
     return 0
 
@@ -83,8 +84,8 @@ def run_eligible(ctx: CommandContext, args: argparse.Namespace) -> int:
     from lotas_core.selection.pipeline import select
 
     finess = ctx.finess(args.finess)
-    folder = ctx.archives(args.archives)
-    campaign_id = args.campaign or ctx.settings.campaign
+    campaign_id = ctx.campaign_id(args.campaign)
+    folder = ctx.archives(args.archives, campaign_id)
     progress = ProgressPrinter(sys.stderr) if (args.progress or _isatty(sys.stderr)) else None
     try:
         selection = select(ctx.lotas, campaign_id, folder, finess, progress=progress)
@@ -112,28 +113,34 @@ def _isatty(stream: TextIO) -> bool:
 
 
 def patient_records(selection: Selection, iso_dates: bool) -> list[dict[str, object]]:
-    """The eligible patients as plain dicts (DATACTE ISO or ``DD/MM/YYYY``)."""
-    return [dict(zip(CSV_HEADER, row, strict=True)) for row in _rows(selection, iso_dates)]
+    """The eligible patients as plain dicts (dates ISO or ``DD/MM/YYYY``)."""
+    names = [column.name for column in selection.columns]
+    return [dict(zip(names, row, strict=True)) for row in _rows(selection, iso_dates)]
 
 
 def _rows(selection: Selection, iso_dates: bool) -> list[tuple[object, ...]]:
+    """The campaign's columns of each eligible patient: whole numbers as ``int``, dates as
+    text."""
+    from lotas_core.french import french_date
+
     patients = selection.patients
-    columns = {name: patients[name].tolist() for name in CSV_HEADER}
-    columns["AGE"] = [int(age) for age in columns["AGE"]]
-    # A year of data has at most 366 distinct dates: format each once.
-    text = {
-        act: act.isoformat() if iso_dates else f"{act.day:02d}/{act.month:02d}/{act.year:04d}"
-        for act in set(columns["DATACTE"])
-    }
-    columns["DATACTE"] = [text[act] for act in columns["DATACTE"]]
-    return list(zip(*(columns[name] for name in CSV_HEADER), strict=True))
+    columns = {column.name: patients[column.name].tolist() for column in selection.columns}
+    for column in selection.columns:
+        values = columns[column.name]
+        if column.format == "int":
+            columns[column.name] = [int(value) for value in values]
+        elif column.format == "date":
+            # A year of data has at most 366 distinct dates: format each once.
+            text = {day: day.isoformat() if iso_dates else french_date(day) for day in set(values)}
+            columns[column.name] = [text[day] for day in values]
+    return list(zip(*columns.values(), strict=True))
 
 
 def selection_csv(selection: Selection) -> str:
-    """CSV with the spec's header, one row per eligible patient sorted by IPP."""
+    """CSV with the campaign's columns as header, one row per eligible patient sorted by key."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow([column.name for column in selection.columns])
     writer.writerows(_rows(selection, iso_dates=False))
     return buffer.getvalue()
 

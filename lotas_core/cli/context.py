@@ -40,6 +40,13 @@ class CommandContext:
         """The FINESS from the command line, else from the settings; a clear error if neither."""
         return require_finess(given or self.settings.finess)
 
-    def archives(self, given: Path | None) -> Path:
-        """The archive folder from the command line, else the configured one."""
-        return Path(given).expanduser() if given else self.settings.archive_folder
+    def campaign_id(self, given: str | None) -> str:
+        """The campaign from the command line (``--campaign``), else from the settings."""
+        return given or self.settings.campaign
+
+    def archives(self, given: Path | None, campaign_id: str | None = None) -> Path:
+        """The archive folder from the command line, else the configured one (whose default
+        is the campaign's sub-folder)."""
+        if given:
+            return Path(given).expanduser()
+        return self.lotas.archive_folder(self.settings, campaign_id)

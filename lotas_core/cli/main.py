@@ -57,8 +57,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lotas",
-        description="Tirage au sort des patients de la campagne HAS PSY SMA 2021 (successeur "
-        "libre de LOTAS). Sans sous-commande : ouvre l'écran LOTAS.",
+        description="Tirage au sort des patients d'une campagne qualité de la HAS (successeur "
+        "libre de LOTAS ; campagne choisie par le paramètre « campaign » ou --campaign). Sans "
+        "sous-commande : ouvre l'écran LOTAS.",
     )
     parser.add_argument(
         "--version", action="version", version=f"lotas {__version__}",

@@ -15,8 +15,9 @@ from typing import Any
 
 from lotas_core.draws.history import DrawRecord
 from lotas_core.errors import UsageError
+from lotas_core.french import sizes_footer
 from lotas_core.fsutil import atomic_write_bytes
-from lotas_core.selection.campaign import DRAW_COLUMNS
+from lotas_core.selection.columns import RowLayout
 
 #: Formats of ``lotas export``; ``xlsx`` is binary and needs a file.
 FORMATS: tuple[str, ...] = ("tsv", "csv", "json", "xlsx", "html")
@@ -25,47 +26,33 @@ PARAMETERS_SHEET = "Paramètres"
 DRAWN_SHEET = "Tirage"
 
 
-def french_date(iso: str) -> str:
-    """``2019-12-28`` → ``28/12/2019`` (the LOTAS table's form)."""
-    try:
-        return date.fromisoformat(iso).strftime("%d/%m/%Y")
-    except (TypeError, ValueError):
-        return str(iso)
+def table_lines(draw: DrawRecord, layout: RowLayout) -> list[list[str]]:
+    """The LOTAS table as text cells, header first, in ``layout``'s columns."""
+    return [list(layout.names)] + [
+        [column.text(row.get(column.name, "")) for column in layout.columns]
+        for row in draw.rows
+    ]
 
 
-def _cell(row: dict[str, Any], column: str) -> str:
-    value = row.get(column, "")
-    if column == "DATACTE":
-        return french_date(value)
-    text = "" if value is None else str(value)
-    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-
-
-def table_lines(draw: DrawRecord) -> list[list[str]]:
-    """The LOTAS table as text cells, header first (DATACTE as ``DD/MM/YYYY``)."""
-    return [list(DRAW_COLUMNS)] + [[_cell(row, col) for col in DRAW_COLUMNS] for row in draw.rows]
-
-
-def to_tsv(draw: DrawRecord) -> str:
+def to_tsv(draw: DrawRecord, layout: RowLayout) -> str:
     """Exactly what "copy to clipboard" copies: the LOTAS header line, then one line per row."""
-    return "".join("\t".join(cells) + "\n" for cells in table_lines(draw))
+    return "".join("\t".join(cells) + "\n" for cells in table_lines(draw, layout))
 
 
-def to_csv(draw: DrawRecord) -> str:
+def to_csv(draw: DrawRecord, layout: RowLayout) -> str:
     """Comma-separated, UTF-8, same columns and date form as the TSV."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(table_lines(draw))
+    writer.writerows(table_lines(draw, layout))
     return buffer.getvalue()
 
 
 def footer(draw: DrawRecord) -> str:
-    """The manual's footer: ``NB DOSSIERS TAS : 110 [ECHANT PRINC : 80 + ECHANT RESERV : 30]``."""
-    main, reserve = len(draw.main_rows), len(draw.reserve_rows)
-    return f"NB DOSSIERS TAS : {main + reserve} [ECHANT PRINC : {main} + ECHANT RESERV : {reserve}]"
+    """The manual's footer under the drawn rows (``lotas_core.french.sizes_footer``)."""
+    return sizes_footer(len(draw.main_rows), len(draw.reserve_rows))
 
 
-def to_dict(draw: DrawRecord) -> dict[str, Any]:
+def to_dict(draw: DrawRecord, layout: RowLayout) -> dict[str, Any]:
     """Everything about a draw, JSON-ready (DATACTE in ISO form)."""
     return {
         "draw_id": draw.draw_id,
@@ -86,7 +73,7 @@ def to_dict(draw: DrawRecord) -> dict[str, Any]:
         "funnel": dict(draw.funnel),
         "parse_report": draw.parse_report,
         "notice": draw.notice,
-        "rows": [{col: row.get(col) for col in DRAW_COLUMNS} for row in draw.rows],
+        "rows": [{col: row.get(col) for col in layout.names} for row in draw.rows],
         "history": {
             "chain_pos": draw.chain_pos,
             "prev_hash": draw.prev_hash,
@@ -96,8 +83,8 @@ def to_dict(draw: DrawRecord) -> dict[str, Any]:
     }
 
 
-def to_json(draw: DrawRecord) -> str:
-    return json.dumps(to_dict(draw), indent=2, ensure_ascii=False) + "\n"
+def to_json(draw: DrawRecord, layout: RowLayout) -> str:
+    return json.dumps(to_dict(draw, layout), indent=2, ensure_ascii=False) + "\n"
 
 
 def parameters(draw: DrawRecord) -> list[tuple[str, Any]]:
@@ -124,7 +111,7 @@ def parameters(draw: DrawRecord) -> list[tuple[str, Any]]:
     return pairs
 
 
-def xlsx_bytes(draw: DrawRecord) -> bytes:
+def xlsx_bytes(draw: DrawRecord, layout: RowLayout) -> bytes:
     """An XLSX workbook: typed drawn rows (numbers, real dates, IPP as text) + parameters."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -132,18 +119,18 @@ def xlsx_bytes(draw: DrawRecord) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = DRAWN_SHEET
-    sheet.append(list(DRAW_COLUMNS))
+    sheet.append(list(layout.names))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for index, row in enumerate(draw.rows, start=2):
-        for col_index, column in enumerate(DRAW_COLUMNS, start=1):
+        for col_index, column in enumerate(layout.columns, start=1):
             cell = sheet.cell(row=index, column=col_index)
-            value = row.get(column)
+            value = row.get(column.name)
             try:
-                if column in ("NUMTAS", "AGE"):
+                if column.format == "int":
                     cell.value = int(value)
                     cell.number_format = "0"
-                elif column == "DATACTE":
+                elif column.format == "date":
                     cell.value = date.fromisoformat(str(value))
                     cell.number_format = "DD/MM/YYYY"
                 else:
@@ -176,34 +163,23 @@ def _text_cell(cell: Any, value: Any) -> None:
     cell.number_format = "@"
 
 
-def write_xlsx(draw: DrawRecord, path: Path) -> Path:
-    """Write the XLSX atomically, readable by its owner only."""
-    return atomic_write_bytes(Path(path), xlsx_bytes(draw), private=True)
-
-
-def to_html_report(draw: DrawRecord, labels: Mapping[str, str] | None = None) -> str:
-    """The printable "procès-verbal du tirage au sort" (self-contained HTML, in French).
-
-    ``labels`` names the funnel steps (``Lotas.funnel_labels``).
-    """
-    from lotas_core.draws.proces_verbal import html_report
-
-    return html_report(draw, labels)
-
-
-def render(draw: DrawRecord, fmt: str, labels: Mapping[str, str] | None = None) -> bytes:
-    """The bytes of ``draw`` in ``fmt`` (one of ``FORMATS``); ``labels`` name funnel steps."""
+def render(draw: DrawRecord, fmt: str, layout: RowLayout,
+           labels: Mapping[str, str] | None = None) -> bytes:
+    """The bytes of ``draw`` in ``fmt`` (one of ``FORMATS``), in ``layout``'s columns
+    (``Lotas.row_layout``); ``labels`` name the report's funnel steps (``Lotas.funnel_labels``)."""
     if fmt == "xlsx":
-        return xlsx_bytes(draw)
+        return xlsx_bytes(draw, layout)
     if fmt == "html":
-        return to_html_report(draw, labels).encode("utf-8")
+        from lotas_core.draws.proces_verbal import html_report
+
+        return html_report(draw, layout, labels).encode("utf-8")
     renderers = {"tsv": to_tsv, "csv": to_csv, "json": to_json}
     if fmt not in renderers:
         raise UsageError(
             f"Format d'export inconnu : « {fmt} ». Formats possibles : {', '.join(FORMATS)}.",
             f"unknown export format {fmt!r}",
         )
-    return renderers[fmt](draw).encode("utf-8")
+    return renderers[fmt](draw, layout).encode("utf-8")
 
 
 def check_output_path(path: Path) -> Path:
@@ -229,11 +205,12 @@ def check_output_path(path: Path) -> Path:
 
 
 def export(
-    draw: DrawRecord, fmt: str, path: Path, labels: Mapping[str, str] | None = None
+    draw: DrawRecord, fmt: str, path: Path, layout: RowLayout,
+    labels: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``draw`` as ``fmt`` to ``path`` atomically, mode 0600."""
     target = check_output_path(path)
-    data = render(draw, fmt, labels)
+    data = render(draw, fmt, layout, labels)
     try:
         return atomic_write_bytes(target, data, private=True)
     except OSError as exc:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lotas_core.selection.campaign import DRAW_COLUMNS, SampleSizes
+from lotas_core.selection.campaign import SampleSizes
 
 #: ``prev_hash`` of the first entry of a chain.
 GENESIS_HASH = "0" * 64
@@ -108,7 +108,8 @@ class DrawRecord:
             "algorithm": self.algorithm,
             "seed": self.seed,
             "population_digest": self.population_digest,
-            "rows": [{col: row.get(col) for col in DRAW_COLUMNS} for row in self.rows],
+            # each row as the campaign's columns made it (``draw_rows``); keys sorted when hashed
+            "rows": [dict(row) for row in self.rows],
             "notice": self.notice,
             "chain_pos": self.chain_pos,
             "prev_hash": self.prev_hash,

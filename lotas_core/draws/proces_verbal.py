@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lotas_core.draws.exports import footer, french_date
-from lotas_core.selection.campaign import DRAW_COLUMNS
+from lotas_core.french import sizes_footer
+from lotas_core.selection.columns import RowLayout
+
+if TYPE_CHECKING:
+    from lotas_core.draws.history_entry import DrawRecord
 
 _CSS = """
 body { font-family: Arial, Helvetica, sans-serif; font-size: 11pt; color: #111; margin: 2em; }
@@ -63,21 +66,19 @@ def _funnel(funnel: dict[str, int], labels: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _rows(rows: list[dict[str, Any]]) -> str:
-    head = "".join(f"<th>{_e(col)}</th>" for col in DRAW_COLUMNS)
+def _rows(rows: list[dict[str, Any]], layout: RowLayout) -> str:
+    head = "".join(f"<th>{_e(col)}</th>" for col in layout.names)
     lines = [f'<table class="rows"><tr>{head}</tr>']
     for row in rows:
-        cells = []
-        for col in DRAW_COLUMNS:
-            value = row.get(col)
-            cells.append(f"<td>{_e(french_date(value) if col == 'DATACTE' else value)}</td>")
+        cells = [f"<td>{_e(col.text(row.get(col.name)))}</td>" for col in layout.columns]
         lines.append("<tr>" + "".join(cells) + "</tr>")
     lines.append("</table>")
     return "\n".join(lines)
 
 
-def html_report(draw: Any, labels: Mapping[str, str] | None = None) -> str:
-    """The report of ``draw`` (a ``DrawRecord``) as a complete HTML document.
+def html_report(draw: DrawRecord, layout: RowLayout,
+                labels: Mapping[str, str] | None = None) -> str:
+    """The report of ``draw`` as a complete HTML document, its rows in ``layout``'s columns.
 
     ``labels`` names the funnel steps (``Lotas.funnel_labels``); without them the keys show.
     """
@@ -138,8 +139,8 @@ def html_report(draw: Any, labels: Mapping[str, str] | None = None) -> str:
 <h2>Historique</h2>
 {history}
 <h2>Patients tirés</h2>
-{_rows(draw.rows)}
-<p>{_e(footer(draw))}</p>
+{_rows(draw.rows, layout)}
+<p>{_e(sizes_footer(len(draw.main_rows), len(draw.reserve_rows)))}</p>
 {transmissions}
 <h2>Comment vérifier ce tirage</h2>
 <p>Sur le poste qui détient l'historique et l'archive :</p>

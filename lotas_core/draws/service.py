@@ -18,12 +18,10 @@ from lotas_core.draws.history import DrawRecord, History
 from lotas_core.errors import UsageError
 from lotas_core.fsutil import file_sha256
 from lotas_core.reading.records import ProgressCallback
-from lotas_core.selection.campaign import DRAW_COLUMNS, SampleSizes
+from lotas_core.selection.columns import RowLayout
 from lotas_core.settings import require_finess
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from lotas_core.plugin_host.facade import Lotas
     from lotas_core.selection.pipeline import Selection
     from lotas_core.settings import Settings
@@ -36,16 +34,6 @@ def open_history(settings: Settings) -> History:
     return History(settings.history_path)
 
 
-def small_population_notice(
-    eligible: int, wanted: SampleSizes, drawn: SampleSizes | None = None
-) -> str:
-    """Spec section 5: fewer eligible patients than wanted: everyone is drawn, and we say so
-    (not when a ``lotas_sample_sizes`` plugin chose to draw fewer than everyone)."""
-    if 0 < eligible < wanted.total and (drawn is None or drawn.total == eligible):
-        return f"{eligible} patients éligibles seulement : tous sont tirés"
-    return ""
-
-
 def make_draw(
     lotas: Lotas,
     settings: Settings,
@@ -54,13 +42,15 @@ def make_draw(
     finess: str | None = None,
     seed: bytes | None = None,
     progress: ProgressCallback | None = None,
+    campaign_id: str | None = None,
 ) -> tuple[DrawRecord, Selection]:
-    """Select the eligible patients, draw them with lotas-draw/1 and store the draw."""
+    """Select the eligible patients of ``campaign_id`` (default: the settings' campaign), draw
+    them with lotas-draw/1 and store the draw."""
     from lotas_core.selection.pipeline import select
 
     finess = require_finess(finess or settings.finess)
-    folder = Path(folder) if folder is not None else settings.archive_folder
-    campaign = lotas.campaign(settings.campaign)
+    campaign = lotas.campaign(campaign_id or settings.campaign)
+    folder = Path(folder) if folder is not None else lotas.archive_folder(settings, campaign.id)
     selection = select(lotas, campaign.id, folder, finess, progress)
     keys = selection.eligible_keys
     count = len(set(keys))
@@ -73,7 +63,7 @@ def make_draw(
         )
     sizes = lotas.sample_sizes(campaign, count)
     result = draw(keys, seed if seed is not None else new_seed(), sizes.main, sizes.reserve)
-    notice = small_population_notice(count, campaign.default_sizes, sizes)
+    notice = campaign.size_notice(count, sizes)
     if notice:
         log.info("small population: %d eligible patients, all drawn", count)
     record = open_history(settings).add_draw(
@@ -89,17 +79,19 @@ def make_draw(
         algorithm=result.algorithm,
         seed=result.seed_hex,
         population_digest=result.digest_hex,
-        rows=draw_rows(selection.patients, result),
+        rows=draw_rows(selection, result, campaign.row_layout()),
         notice=notice,
     )
     return record, selection
 
 
-def draw_rows(patients: pd.DataFrame, result: DrawResult) -> list[dict[str, Any]]:
-    """The ``DRAW_COLUMNS`` rows of the drawn patients, rank 1 first (DATACTE as ISO text)."""
+def draw_rows(selection: Selection, result: DrawResult, layout: RowLayout
+              ) -> list[dict[str, Any]]:
+    """The rows of the drawn patients in ``layout``'s columns, rank 1 first: ``int`` columns
+    as numbers, ``date`` columns as ISO text, the others as text (blank when missing)."""
     by_key: dict[str, dict[str, Any]] = {}
-    for record in patients.to_dict("records"):
-        by_key.setdefault(str(record["IPP"]), record)
+    for record in selection.patients.to_dict("records"):
+        by_key.setdefault(str(record[selection.key_column]), record)
     rows = []
     for rank, key in enumerate(result.ranked, start=1):
         patient = by_key[key]
@@ -107,14 +99,14 @@ def draw_rows(patients: pd.DataFrame, result: DrawResult) -> list[dict[str, Any]
             "NUMTAS": rank,
             "TYPECH": "P" if rank <= len(result.main) else "R",
         }
-        for column in DRAW_COLUMNS[2:]:
-            value = patient.get(column, "")
-            if column == "AGE":
-                row[column] = int(value)
-            elif column == "DATACTE":
-                row[column] = _iso_date(value)
+        for column in layout.columns[2:]:
+            value = patient.get(column.name, "")
+            if column.format == "int":
+                row[column.name] = int(value)
+            elif column.format == "date":
+                row[column.name] = _iso_date(value)
             else:
-                row[column] = "" if _blank(value) else str(value)
+                row[column.name] = "" if _blank(value) else str(value)
         rows.append(row)
     return rows
 
@@ -155,7 +147,8 @@ def verify_draw(
     history = open_history(settings)
     record = history.get(draw_id)
     differences = list(history.check_entry(draw_id))
-    folder = Path(folder) if folder is not None else settings.archive_folder
+    campaign = lotas.campaign(record.campaign_id)  # the draw's own campaign
+    folder = Path(folder) if folder is not None else lotas.archive_folder(settings, campaign.id)
     archive = folder / record.archive_name
     if not archive.is_file():
         raise UsageError(
@@ -192,7 +185,7 @@ def verify_draw(
         )
     count = len(set(keys))
     if count:
-        expected = lotas.sample_sizes(lotas.campaign(record.campaign_id), count)
+        expected = lotas.sample_sizes(campaign, count)
         if expected != record.sizes:
             differences.append(
                 f"Tailles : {expected.main} + {expected.reserve} attendues, "
@@ -204,22 +197,26 @@ def verify_draw(
             f"{record.sizes.total}."
         ]
     result = draw(keys, bytes.fromhex(record.seed), record.sizes.main, record.sizes.reserve)
-    differences += compare_rows(record.rows, draw_rows(selection.patients, result))
+    layout = campaign.row_layout()
+    differences += compare_rows(record.rows, draw_rows(selection, result, layout), layout)
     log.info("verified draw %s: %d difference(s)", draw_id, len(differences))
     return differences
 
 
-def compare_rows(recorded: list[dict[str, Any]], recomputed: list[dict[str, Any]]) -> list[str]:
-    """Row by row, column by column; IPP values are never shown."""
+def compare_rows(recorded: list[dict[str, Any]], recomputed: list[dict[str, Any]],
+                 layout: RowLayout) -> list[str]:
+    """Row by row, column by column; identifying values (IPP) are never shown."""
     differences = []
     if len(recorded) != len(recomputed):
         differences.append(f"Nombre de lignes : {len(recomputed)} au lieu de {len(recorded)}.")
     for index, (old, new) in enumerate(zip(recorded, recomputed, strict=False), start=1):
-        for column in DRAW_COLUMNS:
+        for column in layout.names:
             if old.get(column) == new.get(column):
                 continue
-            if column == "IPP":
-                differences.append(f"Ligne NUMTAS {index} : le patient tiré diffère (IPP).")
+            if column in layout.identifying:
+                differences.append(
+                    f"Ligne NUMTAS {index} : le patient tiré diffère ({column})."
+                )
             else:
                 differences.append(
                     f"Ligne NUMTAS {index} : {column} « {new.get(column)} » au lieu de "

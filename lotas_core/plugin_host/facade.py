@@ -6,9 +6,10 @@ plugins register (types, unique ids).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -16,7 +17,11 @@ from lotas_core.errors import PluginError, UsageError
 from lotas_core.plugin_host.manager import PluginInfo, describe_plugins, get_plugin_manager
 from lotas_core.reading.records import RecordSource
 from lotas_core.selection.campaign import Campaign, EligibilityRule, SampleSizes
+from lotas_core.selection.columns import RowLayout
 from lotas_core.transmission.contract import Receipt, Transport
+
+if TYPE_CHECKING:
+    from lotas_core.settings import Settings
 
 T = TypeVar("T")
 
@@ -87,6 +92,20 @@ class Lotas:
     def campaign(self, campaign_id: str) -> Campaign:
         """One campaign; a clear error when it is unknown."""
         return _lookup(self._campaigns, campaign_id, "campagne", "campaign")
+
+    def row_layout(self, campaign_id: str, rows: Iterable[Mapping[str, Any]] = ()) -> RowLayout:
+        """The columns of a campaign's drawn rows; for a campaign that is no longer installed,
+        guessed from ``rows`` (its old draws still show and export, as text)."""
+        campaign = self._campaigns.get(campaign_id)
+        if campaign is None:
+            return RowLayout.from_rows(rows)
+        return campaign.row_layout()
+
+    def archive_folder(self, settings: Settings, campaign_id: str | None = None) -> Path:
+        """Where archives are looked for: the chosen folder, else the recommended one
+        (``<data_dir>/archives/<the campaign's sub-folder>``)."""
+        campaign = self.campaign(campaign_id or settings.campaign)
+        return settings.archive_folder_for(campaign.archive_folder_name())
 
     def record_sources(self) -> dict[str, RecordSource]:
         """Every registered record source by id."""

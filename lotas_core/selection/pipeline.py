@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from lotas_core.errors import PluginError
 from lotas_core.reading.records import ArchiveInfo, ParseReport, ProgressCallback
+from lotas_core.selection.columns import RowColumn
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,15 +30,17 @@ class Selection:
     report: ParseReport
     #: ``base``, then one count per rule id in order, then ``eligible``.
     funnel: dict[str, int]
-    #: ``PATIENT_COLUMNS``, one row per eligible patient, sorted by IPP; DATACTE is a ``date``.
+    #: The campaign's ``patient_columns``, one row per eligible patient, sorted by key; a
+    #: ``date`` column holds ``datetime.date`` values.
     patients: pd.DataFrame
+    #: The column of ``patients`` holding the patient key (``Campaign.key()``).
+    key_column: str
+    #: The columns of ``patients`` (``Campaign.patient_columns``).
+    columns: tuple[RowColumn, ...]
 
     @property
     def eligible_keys(self) -> list[str]:
-        return list(self.patients["IPP"])
-
-    def funnel_dict(self) -> dict[str, Any]:
-        return dict(self.funnel)
+        return list(self.patients[self.key_column])
 
 
 def select(
@@ -67,6 +71,15 @@ def select(
     eligible = facts.index[remaining.to_numpy()]
     funnel["eligible"] = len(eligible)
     patients = campaign.patient_rows(records, facts, eligible)
+    wanted = [column.name for column in campaign.patient_columns]
+    missing = [name for name in wanted if name not in patients.columns]
+    if missing:
+        raise PluginError(
+            campaign.id,
+            f"La campagne « {campaign.id} » ne fournit pas les colonnes {', '.join(missing)} "
+            "qu'elle déclare : corrigez ou désactivez son plugin.",
+            f"campaign {campaign.id!r} patient_rows lacks declared columns {missing}",
+        )
     if progress:
         progress("Terminé", 1.0)
     return Selection(
@@ -75,5 +88,7 @@ def select(
         archive=records.archive,
         report=records.report,
         funnel=funnel,
-        patients=patients.reset_index(drop=True),
+        patients=patients[wanted].reset_index(drop=True),
+        key_column=campaign.key(),
+        columns=tuple(campaign.patient_columns),
     )

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from lotas_core.errors import CheckFailed, ConfigError
+from lotas_core.french import validation_problem
 from lotas_core.fsutil import atomic_write_bytes, exclusive_lock
+from lotas_core.selection.columns import RowLayout
 from lotas_core.transmission.contract import Payload, Receipt, Transport
 from lotas_core.transmission.credentials import Credentials
 
@@ -30,10 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAYLOAD_FORMAT = "lotas-qualhas/1"
-#: The row columns that may leave the hospital, in this order. The IPP is not one of them.
-TRANSMITTED_COLUMNS = (
-    "NUMTAS", "TYPECH", "SEXE", "AGE", "MODENT", "MODSORT", "DEST", "PROV", "LISTEDA", "DATACTE",
-)
 
 
 def idempotency_key(draw: Any) -> str:
@@ -51,14 +49,19 @@ def _sizes(draw: Any) -> dict[str, int]:
     return {"main": int(sizes["main"]), "reserve": int(sizes["reserve"])}
 
 
-def payload_document(draw: Any) -> dict[str, Any]:
-    """What is transmitted for ``draw``: a whitelist of fields, rows without the IPP."""
+def payload_document(draw: Any, layout: RowLayout) -> dict[str, Any]:
+    """What is transmitted for ``draw``: a whitelist of fields, and of each row only the
+    campaign's transmitted columns (``RowLayout.transmitted``: never an identifying one)."""
+    columns = [layout.column(name) for name in layout.transmitted]
     rows = []
     for row in draw.rows:
-        item = {column: row.get(column, "") for column in TRANSMITTED_COLUMNS}
-        item["NUMTAS"] = int(item["NUMTAS"])
-        item["AGE"] = int(item["AGE"]) if item["AGE"] not in ("", None) else None
-        item["DATACTE"] = str(item["DATACTE"])
+        item = {column.name: row.get(column.name, "") for column in columns}
+        for column in columns:
+            value = item[column.name]
+            if column.format == "int":
+                item[column.name] = int(value) if value not in ("", None) else None
+            elif column.format == "date":
+                item[column.name] = str(value)
         rows.append(item)
     return {
         "format": PAYLOAD_FORMAT,
@@ -74,13 +77,14 @@ def payload_document(draw: Any) -> dict[str, Any]:
     }
 
 
-def build_payload(draw: Any, settings: Settings) -> Payload:
+def build_payload(draw: Any, settings: Settings, layout: RowLayout) -> Payload:
     """Write the draw's payload atomically to ``<data_dir>/outbox/`` and describe it."""
-    document = payload_document(draw)
+    document = payload_document(draw, layout)
+    # belt and braces: RowLayout already refuses to transmit an identifying column
+    if any(name in row for row in document["rows"] for name in layout.identifying):
+        raise AssertionError("an identifying column reached the payload")
     data = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     raw = data.encode("utf-8")
-    if '"IPP"' in data:  # belt and braces: the whitelist above already excludes it
-        raise AssertionError("an IPP key reached the payload")
     path = settings.data_dir / "outbox" / f"{_safe_name(draw.draw_id)}.json"
     atomic_write_bytes(path, raw, private=True)
     return Payload(
@@ -114,9 +118,7 @@ def make_transport(
     try:
         options = cls.options_model.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first.get("loc", ())) or "?"
-        message = str(first.get("msg", "valeur invalide")).removeprefix("Value error, ")
+        field, message = validation_problem(exc)
         raise ConfigError(
             f"Option « {field} » du transport « {chosen} » invalide : {message}. Corrigez "
             f"transport.options.{chosen} dans les paramètres.",
@@ -180,8 +182,9 @@ def transmit(
                 "enregistrement : rien n'a été transmis ; lancez « lotas history --check ».",
                 f"draw {draw.draw_id} fails its history check; not transmitted",
             )
+        layout = lotas.campaign(draw.campaign_id).row_layout()
         with _closing(make_transport(lotas, settings, transport_name, credentials)) as transport:
-            receipt = transport.send(build_payload(draw, settings))
+            receipt = transport.send(build_payload(draw, settings, layout))
         history.add_transmission(draw.draw_id, receipt)
     log.info("draw %s transmitted with %s: receipt %s", draw.draw_id, transport.name,
              receipt.receipt)

@@ -8,11 +8,13 @@ Only eligible patients (a few thousand at most) get per-row Python work.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from lotas_core.selection.campaign import PATIENT_COLUMNS, Campaign, SampleSizes
+from lotas_core.selection.campaign import Campaign, SampleSizes
+from lotas_core.selection.columns import RowColumn
 from lotas_plugins.psy_sma_2021 import params
 
 if TYPE_CHECKING:
@@ -21,6 +23,21 @@ if TYPE_CHECKING:
     from lotas_core.reading.records import Records
 
 _NO_DAY = np.iinfo(np.int64).max
+
+#: The row of an eligible patient (spec section 4), in ``lotas eligible`` order.
+PATIENT_COLUMNS: tuple[RowColumn, ...] = (
+    RowColumn("IPP", "Identifiant permanent du patient", identifying=True),
+    RowColumn("SEXE", "Sexe"),
+    RowColumn("AGE", "Âge à la date de l'acte de référence", "int"),
+    RowColumn("DATACTE", "Date de l'acte de référence", "date"),
+    RowColumn("LISTEDA", "Diagnostics de l'acte de référence (DP puis DA)", "codes"),
+    RowColumn("MODENT", "Mode d'entrée"),
+    RowColumn("PROV", "Provenance"),
+    RowColumn("MODSORT", "Mode de sortie"),
+    RowColumn("DEST", "Destination"),
+)
+#: The LOTAS table's order after NUMTAS and TYPECH (the manual's screen and its TSV copy).
+TABLE_ORDER = ("IPP", "SEXE", "AGE", "MODENT", "MODSORT", "DEST", "PROV", "LISTEDA", "DATACTE")
 #: Where the per-line masks are kept in ``Records.parsed``.
 _MASKS_KEY = "psy_sma_2021.line_masks"
 
@@ -63,6 +80,18 @@ class PsySma2021(Campaign):
         params.MAIN_SAMPLE_SIZE, params.RESERVE_SAMPLE_SIZE
     )
     fulltime_forms: ClassVar[frozenset[str]] = params.FULLTIME_FORMS
+    patient_columns: ClassVar[tuple[RowColumn, ...]] = PATIENT_COLUMNS
+    table_order: ClassVar[tuple[str, ...]] = TABLE_ORDER
+    archive_subfolder: ClassVar[str] = "PSY"
+
+    def write_demo_archive(
+        self, folder: Path, *, finess: str, raa_lines: int = 20000, seed: int = 1
+    ) -> Path:
+        """A synthetic PIVOINE in-archive of the data year (``demo.py``)."""
+        from lotas_plugins.psy_sma_2021.demo import write_demo_archive
+
+        return write_demo_archive(folder, raa_lines=raa_lines, seed=seed, finess=finess,
+                                  year=self.year)
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -181,7 +210,7 @@ class PsySma2021(Campaign):
         }
         for i, name in enumerate(("MODENT", "PROV", "MODSORT", "DEST")):
             columns[name] = [move[i] for move in moves]
-        frame = pd.DataFrame(columns, columns=list(PATIENT_COLUMNS))
+        frame = pd.DataFrame(columns, columns=[column.name for column in PATIENT_COLUMNS])
         frame["AGE"] = frame["AGE"].astype("int64")
         return frame
 
@@ -207,22 +236,6 @@ class PsySma2021(Campaign):
         return {
             int(rps_codes[row]): tuple(_text(col[i]) for col in columns)  # type: ignore[misc]
             for i, row in enumerate(chosen.tolist())
-        }
-
-    def describe(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "year": self.year,
-            "record_source": self.record_source,
-            "activity_form": params.CMP_ACTIVITY_FORM,
-            "place": params.CONSULTATION_PLACE,
-            "nature": params.CONSULTATION_NATURE,
-            "categories": sorted(params.CONSULTATION_CATEGORIES),
-            "fulltime_forms": sorted(self.fulltime_forms),
-            "second_half_start": params.SECOND_HALF_START.isoformat(),
-            "min_follow_up_days": params.MIN_FOLLOW_UP_DAYS,
-            "sizes": [self.default_sizes.main, self.default_sizes.reserve],
         }
 
 

@@ -23,7 +23,8 @@ def test_defaults_without_a_file(config_file: Path, data_dir: Path) -> None:
     assert loaded.settings.finess is None
     assert loaded.settings.financing == "DGF"
     assert loaded.settings.data_dir == data_dir
-    assert loaded.settings.archive_folder == data_dir / "archives" / "PSY"
+    # the default folder is the campaign's sub-folder (given by the facade from the plugin)
+    assert loaded.settings.archive_folder_for("PSY") == data_dir / "archives" / "PSY"
 
 
 def test_file_values_are_read(config_file: Path) -> None:
@@ -35,7 +36,7 @@ def test_file_values_are_read(config_file: Path) -> None:
     settings = load_settings().settings
     assert settings.finess == "750712184"
     assert settings.financing == "OQN"
-    assert settings.archive_folder == Path("/srv/pivoine")
+    assert settings.archive_folder_for("PSY") == Path("/srv/pivoine")
 
 
 def test_environment_overrides_the_file(config_file: Path, monkeypatch) -> None:

@@ -23,7 +23,8 @@ from lotas_core.errors import ArchiveError
 from lotas_core.plugin_host.facade import Lotas
 from lotas_core.plugin_host.manager import get_plugin_manager
 from lotas_core.reading.records import ArchiveInfo, FileReport, ParseReport, Records
-from lotas_core.selection.campaign import DRAW_COLUMNS, PATIENT_COLUMNS, SampleSizes
+from lotas_core.selection.campaign import SampleSizes
+from lotas_core.selection.columns import RowColumn, RowLayout
 from lotas_core.settings import Settings, load_settings
 
 TOY_FINESS = "000000001"
@@ -69,11 +70,30 @@ class ToyExcluded(EligibilityRule):
         return facts["EXCL"] == "1"
 
 
+#: The toy's row: the columns of the LOTAS table, so the draw tests read like the real ones.
+TOY_COLUMNS = (
+    RowColumn("IPP", "Identifiant", identifying=True),
+    RowColumn("SEXE", "Sexe"),
+    RowColumn("AGE", "Âge", "int"),
+    RowColumn("DATACTE", "Date", "date"),
+    RowColumn("LISTEDA", "Diagnostics", "codes"),
+    RowColumn("MODENT", "Mode d'entrée"),
+    RowColumn("PROV", "Provenance"),
+    RowColumn("MODSORT", "Mode de sortie"),
+    RowColumn("DEST", "Destination"),
+)
+PATIENT_COLUMNS = tuple(column.name for column in TOY_COLUMNS)
+TABLE_ORDER = ("IPP", "SEXE", "AGE", "MODENT", "MODSORT", "DEST", "PROV", "LISTEDA", "DATACTE")
+DRAW_COLUMNS = ("NUMTAS", "TYPECH", *TABLE_ORDER)
+
+
 class ToyCampaign(Campaign):
     id = TOY_CAMPAIGN
     title = "Toy"
     year = 2019
     record_source = "toy_source"
+    patient_columns = TOY_COLUMNS
+    table_order = TABLE_ORDER
 
     def patient_facts(self, records: Records) -> pd.DataFrame:
         table = records.tables["patients"].drop_duplicates("IPP")
@@ -123,6 +143,10 @@ def write_toy_archive(folder: Path, lines: list[str], stamp: str = "310120200930
         zf.writestr("patients.txt", "\n".join(lines) + "\n")
     path.write_bytes(buffer.getvalue())
     return path
+
+
+#: The drawn rows of the toy campaign (``Lotas.row_layout``).
+TOY_LAYOUT: RowLayout = ToyCampaign().row_layout()
 
 
 def toy_lotas(*extra: tuple[str, object]) -> Lotas:

@@ -153,15 +153,22 @@ def test_sizes_come_from_the_sample_sizes_hook(cf, settings, archives):
     assert "Tailles : 80 + 30 attendues, 10 + 5 enregistrées." in text
 
 
-def test_blank_cells_become_empty_strings():
+def test_blank_cells_become_empty_strings(cf):
     import pandas as pd
 
     from lotas_core.draws.service import draw_rows
+    from lotas_core.reading.records import ArchiveInfo, ParseReport
+    from lotas_core.selection.pipeline import Selection
 
     patients = pd.DataFrame([{"IPP": "K1", "SEXE": "1", "AGE": 40, "DATACTE": pd.Timestamp(
         "2019-12-01"), "LISTEDA": "F20", "MODENT": pd.NA, "PROV": None, "MODSORT": float("nan"),
         "DEST": pd.NaT}])
-    (row,) = draw_rows(patients, draw(["K1"], SEED, 1, 0))
+    selection = Selection(
+        campaign_id=cf.TOY_CAMPAIGN, finess=cf.TOY_FINESS,
+        archive=ArchiveInfo(path=None, name="a.zip", sha256="", size=0), report=ParseReport(),
+        funnel={}, patients=patients, key_column="IPP", columns=cf.TOY_COLUMNS,
+    )
+    (row,) = draw_rows(selection, draw(["K1"], SEED, 1, 0), cf.TOY_LAYOUT)
     assert row == {"NUMTAS": 1, "TYPECH": "P", "IPP": "K1", "SEXE": "1", "AGE": 40, "MODENT": "",
                    "MODSORT": "", "DEST": "", "PROV": "", "LISTEDA": "F20",
                    "DATACTE": "2019-12-01"}

@@ -15,12 +15,11 @@ import pytest
 from lotas_core.draws.exports import (
     export,
     footer,
-    to_csv,
-    to_html_report,
+        to_csv,
     to_json,
     to_tsv,
-    write_xlsx,
 )
+from lotas_core.draws.proces_verbal import html_report
 from lotas_core.errors import UsageError
 
 HEADER = "NUMTAS\tTYPECH\tIPP\tSEXE\tAGE\tMODENT\tMODSORT\tDEST\tPROV\tLISTEDA\tDATACTE"
@@ -31,8 +30,8 @@ def record(cf, history):
     return cf.add_sample_draw(history)
 
 
-def test_tsv_is_the_clipboard_copy(record):
-    text = to_tsv(record)
+def test_tsv_is_the_clipboard_copy(cf, record):
+    text = to_tsv(record, cf.TOY_LAYOUT)
     lines = text.split("\n")
     assert lines[0] == HEADER
     assert lines[1] == "1\tP\tSECRETIPP001\t2\t31\t\t\t\t\tF200 Z590\t01/12/2019"
@@ -40,15 +39,15 @@ def test_tsv_is_the_clipboard_copy(record):
     assert text.endswith("\n") and len(lines) == 7 and lines[6] == ""
 
 
-def test_csv(record):
-    rows = list(csv.reader(io.StringIO(to_csv(record))))
+def test_csv(cf, record):
+    rows = list(csv.reader(io.StringIO(to_csv(record, cf.TOY_LAYOUT))))
     assert rows[0] == HEADER.split("\t")
     assert rows[1] == ["1", "P", "SECRETIPP001", "2", "31", "", "", "", "", "F200 Z590",
                        "01/12/2019"]
 
 
-def test_json(record):
-    data = json.loads(to_json(record))
+def test_json(cf, record):
+    data = json.loads(to_json(record, cf.TOY_LAYOUT))
     for key in ("draw_id", "algorithm", "seed", "population_digest", "funnel", "rows", "sizes"):
         assert key in data
     assert data["rows"][0]["DATACTE"] == "2019-12-01"
@@ -61,10 +60,11 @@ def test_footer(record):
     assert footer(record) == "NB DOSSIERS TAS : 5 [ECHANT PRINC : 3 + ECHANT RESERV : 2]"
 
 
-def test_xlsx_is_typed_with_a_parameters_sheet(record, tmp_path):
+def test_xlsx_is_typed_with_a_parameters_sheet(cf, record, tmp_path):
     from openpyxl import load_workbook
 
-    path = write_xlsx(record, tmp_path / "out" / "tirage.xlsx")
+    (tmp_path / "out").mkdir()
+    path = export(record, "xlsx", tmp_path / "out" / "tirage.xlsx", cf.TOY_LAYOUT)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     book = load_workbook(path)
     assert book.sheetnames == ["Tirage", "Paramètres"]
@@ -98,28 +98,28 @@ def test_xlsx_never_turns_text_into_a_formula(cf, history, tmp_path):
     record = cf.add_sample_draw(history, rows=rows)
     from openpyxl import load_workbook
 
-    sheet = load_workbook(write_xlsx(record, tmp_path / "t.xlsx"))["Tirage"]
+    sheet = load_workbook(export(record, "xlsx", tmp_path / "t.xlsx", cf.TOY_LAYOUT))["Tirage"]
     assert sheet["C2"].data_type == "s" and sheet["C2"].value == "=HYPERLINK(\"x\")"
 
 
 @pytest.mark.parametrize("fmt", ["tsv", "csv", "json", "xlsx", "html"])
-def test_export_writes_owner_only_files(record, tmp_path, fmt):
-    path = export(record, fmt, tmp_path / f"tirage.{fmt}")
+def test_export_writes_owner_only_files(cf, record, tmp_path, fmt):
+    path = export(record, fmt, tmp_path / f"tirage.{fmt}", cf.TOY_LAYOUT)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert path.stat().st_size > 100
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_unknown_format(record, tmp_path):
+def test_unknown_format(cf, record, tmp_path):
     with pytest.raises(UsageError, match="Format d'export inconnu"):
-        export(record, "pdf", tmp_path / "x.pdf")
+        export(record, "pdf", tmp_path / "x.pdf", cf.TOY_LAYOUT)
 
 
 def test_html_report_is_self_contained_french_and_escaped(cf, history):
     rows = cf.sample_rows(2, 1)
     rows[0]["LISTEDA"] = "<script>alert(1)</script>"
     record = cf.add_sample_draw(history, rows=rows)
-    page = to_html_report(record)
+    page = html_report(record, cf.TOY_LAYOUT)
     assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page
     assert "Procès-verbal du tirage au sort" in page
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -135,16 +135,16 @@ def test_html_report_is_self_contained_french_and_escaped(cf, history):
 def test_html_report_labels_the_funnel_with_the_given_labels(cf, history):
     record = cf.add_sample_draw(history, rows=cf.sample_rows(2, 1))
     labels = {key: f"étape {key}" for key in record.funnel}
-    page = to_html_report(record, labels)
+    page = html_report(record, cf.TOY_LAYOUT, labels)
     for key in record.funnel:
         assert f"Étape {key}" in page
 
 
-def test_unwritable_target_is_a_usage_error(record, tmp_path):
+def test_unwritable_target_is_a_usage_error(cf, record, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     with pytest.raises(UsageError, match="Impossible d'écrire"):
-        export(record, "tsv", blocker / "sub" / "x.tsv")
+        export(record, "tsv", blocker / "sub" / "x.tsv", cf.TOY_LAYOUT)
 
 
 def test_xlsx_of_an_edited_row_keeps_the_text_instead_of_crashing(cf, history, tmp_path):
@@ -153,6 +153,6 @@ def test_xlsx_of_an_edited_row_keeps_the_text_instead_of_crashing(cf, history, t
     record = cf.add_sample_draw(history, rows=rows)
     from openpyxl import load_workbook
 
-    sheet = load_workbook(write_xlsx(record, tmp_path / "t.xlsx"))["Tirage"]
+    sheet = load_workbook(export(record, "xlsx", tmp_path / "t.xlsx", cf.TOY_LAYOUT))["Tirage"]
     assert [sheet["E2"].value, sheet["K2"].value] == ["trente", "2019-13-45"]
     assert sheet["A2"].value == 1 and sheet["A2"].data_type == "n"

@@ -7,9 +7,9 @@ import zipfile
 
 import pytest
 
-from lotas_core.reading.demo import write_demo_archive
 from lotas_core.reading.fixedwidth import REASONS
 from lotas_core.selection.pipeline import select
+from lotas_plugins.psy_sma_2021.demo import write_demo_archive
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_demo_is_deterministic(tmp_path):
 
 
 def test_demo_spans_several_chunks(tmp_path, monkeypatch):
-    import lotas_core.reading.demo as demo
+    import lotas_plugins.psy_sma_2021.demo as demo
 
     monkeypatch.setattr(demo, "CHUNK_LINES", 700)
     path = write_demo_archive(tmp_path, raa_lines=2500, seed=2)

@@ -268,7 +268,7 @@ def test_blocks_checked_on_threads_give_the_same_table(tmp_path, monkeypatch, th
     import zipfile
 
     import lotas_core.reading.fixedwidth as fixedwidth
-    from lotas_core.reading.demo import write_demo_archive
+    from lotas_plugins.psy_sma_2021.demo import write_demo_archive
 
     with zipfile.ZipFile(write_demo_archive(tmp_path, raa_lines=3000, seed=4)) as zf:
         data = zf.read("000000001.2019.12.rpa.txt")

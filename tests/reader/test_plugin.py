@@ -27,12 +27,20 @@ def test_rules_only_for_their_campaign():
     assert psy_sma_2021.lotas_eligibility_rules(campaign=Other()) is None
 
 
-def test_describe_shows_the_parameters(lotas):
-    described = lotas.campaign("psy_sma_2021").describe()
-    assert described["fulltime_forms"] == ["01"]
-    assert described["categories"] == ["M", "X"]
-    assert described["second_half_start"] == "2019-07-01"
-    assert described["min_follow_up_days"] == 90
+def test_the_campaign_declares_the_spec_columns(lotas):
+    campaign = lotas.campaign("psy_sma_2021")
+    # spec section 7: the eligible CSV header and the clipboard TSV header
+    assert [column.name for column in campaign.patient_columns] == [
+        "IPP", "SEXE", "AGE", "DATACTE", "LISTEDA", "MODENT", "PROV", "MODSORT", "DEST"]
+    layout = campaign.row_layout()
+    assert layout.names == ("NUMTAS", "TYPECH", "IPP", "SEXE", "AGE", "MODENT", "MODSORT",
+                            "DEST", "PROV", "LISTEDA", "DATACTE")
+    # spec section 8: what leaves the hospital, never the IPP
+    assert layout.transmitted == ("NUMTAS", "TYPECH", "SEXE", "AGE", "MODENT", "MODSORT", "DEST",
+                                  "PROV", "LISTEDA", "DATACTE")
+    assert layout.identifying == {"IPP"} and campaign.key() == "IPP"
+    assert campaign.title == "LOTAS PSY SMA 2021"
+    assert campaign.archive_folder_name() == "PSY"
 
 
 def test_entry_point_is_declared():

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lotas_core.reading.demo import write_demo_archive
 from lotas_core.selection.pipeline import select
+from lotas_plugins.psy_sma_2021.demo import write_demo_archive
 
 REASONS = ("length", "format", "finess", "date", "birth_date", "ipp")
 

@@ -83,8 +83,10 @@ def make_payload(tmp_path: Path) -> Callable[..., tuple[Payload, FakeDraw]]:
     settings = SimpleNamespace(data_dir=tmp_path / "data")
 
     def make(draw_id: str = "D1", n: int = 4) -> tuple[Payload, FakeDraw]:
+        from lotas_plugins.psy_sma_2021.campaign import PsySma2021
+
         draw = fake_draw(draw_id, n)
-        return build_payload(draw, settings), draw
+        return build_payload(draw, settings, PsySma2021().row_layout()), draw
 
     return make
 

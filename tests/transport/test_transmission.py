@@ -12,16 +12,15 @@ from lotas_core.errors import ConfigError, UsageError
 from lotas_core.plugin_host.facade import Lotas
 from lotas_core.plugin_host.hookspecs import hookimpl
 from lotas_core.plugin_host.manager import get_plugin_manager
-from lotas_core.reading.demo import write_demo_archive
 from lotas_core.settings import load_settings
 from lotas_core.transmission.sending import (
-    TRANSMITTED_COLUMNS,
     build_payload,
     idempotency_key,
     make_transport,
     test_connection,
     transmit,
 )
+from lotas_plugins.psy_sma_2021.demo import write_demo_archive
 
 
 class Spy:
@@ -50,6 +49,16 @@ def lotas(spy) -> Lotas:
     return Lotas(get_plugin_manager(extra_plugins=[("spy", spy)]))
 
 
+#: Spec section 8: the row columns that leave the hospital (never the IPP).
+TRANSMITTED_COLUMNS = (
+    "NUMTAS", "TYPECH", "SEXE", "AGE", "MODENT", "MODSORT", "DEST", "PROV", "LISTEDA", "DATACTE",
+)
+
+
+def layout_of(lotas):
+    return lotas.campaign("psy_sma_2021").row_layout()
+
+
 def settings_for(url: str):
     return load_settings(transport={"name": "transport_direct", "options": {
         "transport_direct": {"base_url": url, "connect_timeout": 2, "read_timeout": 5,
@@ -63,9 +72,9 @@ def drawn(lotas, archive_folder):
     return record, selection
 
 
-def test_payload_holds_exactly_the_allowed_fields_and_no_ipp(drawn):
+def test_payload_holds_exactly_the_allowed_fields_and_no_ipp(drawn, lotas):
     record, selection = drawn
-    payload = build_payload(record, settings_for("http://127.0.0.1:9"))
+    payload = build_payload(record, settings_for("http://127.0.0.1:9"), layout_of(lotas))
     raw = payload.path.read_bytes()
     document = json.loads(raw)
     assert payload.path.parent.name == "outbox"
@@ -81,10 +90,11 @@ def test_payload_holds_exactly_the_allowed_fields_and_no_ipp(drawn):
     assert b'"IPP"' not in raw
 
 
-def test_payload_bytes_and_key_are_stable(drawn):
+def test_payload_bytes_and_key_are_stable(drawn, lotas):
     record, _ = drawn
     settings = settings_for("http://127.0.0.1:9")
-    first, second = build_payload(record, settings), build_payload(record, settings)
+    layout = layout_of(lotas)
+    first, second = build_payload(record, settings, layout), build_payload(record, settings, layout)
     assert first.sha256 == second.sha256
     assert first.idempotency_key == second.idempotency_key == idempotency_key(record)
     assert len(first.idempotency_key) == 64

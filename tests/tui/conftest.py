@@ -21,7 +21,7 @@ FOOTER_110 = "NB DOSSIERS TAS : 110 [ECHANT PRINC : 80 + ECHANT RESERV : 30]"
 @pytest.fixture(scope="session")
 def demo_archive_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo archive, written once per test session."""
-    from lotas_core.reading.demo import write_demo_archive
+    from lotas_plugins.psy_sma_2021.demo import write_demo_archive
 
     folder = tmp_path_factory.mktemp("demo-archive")
     return write_demo_archive(folder, finess=DEMO_FINESS)

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from lotas_plugins.psy_sma_2021.campaign import PsySma2021
 from lotas_plugins.psy_sma_2021.rules import default_rules
 from lotas_tui.formatting import (
     bar,
-    display_date,
     display_path,
-    footer_text,
     funnel_lines,
     ordered_funnel,
     parse_port,
     split_proxy_url,
 )
 from lotas_tui.transport_fields import DIRECT_FIELDS, read_form_values, write_form_values
-
-
-def test_footer_is_the_manuals():
-    assert footer_text(80, 30) == "NB DOSSIERS TAS : 110 [ECHANT PRINC : 80 + ECHANT RESERV : 30]"
-    assert footer_text(3, 0) == "NB DOSSIERS TAS : 3 [ECHANT PRINC : 3 + ECHANT RESERV : 0]"
 
 
 @pytest.mark.parametrize("text", ["0", "65536", "-1", "abc", "", "3128x"])
@@ -50,8 +41,6 @@ def test_funnel_is_ordered_and_labelled_by_the_campaign_rules():
 
 
 def test_small_helpers(monkeypatch, tmp_path):
-    assert display_date("2019-12-28") == "28/12/2019"
-    assert display_date(date(2019, 7, 1)) == "01/07/2019"
     assert bar(0, 10) == "" and bar(1, 1000, 20) == "█" and bar(10, 10, 20) == "█" * 20
     assert split_proxy_url("http://proxy.chu.local:3128/") == ("proxy.chu.local", 3128)
     assert split_proxy_url("proxy.chu.local") == ("proxy.chu.local", None)

@@ -10,7 +10,10 @@ from lotas_core.draws.service import open_history
 from lotas_tui.screens.main import CLIPBOARD_NOTICE, MainScreen
 from lotas_tui.screens.settings import SettingsScreen
 from lotas_tui.widgets.dialogs import ConfirmDialog, ExportDialog, FolderPicker, MessageDialog
-from lotas_tui.widgets.draw_table import TABLE_COLUMNS
+
+#: The LOTAS table of PSY SMA 2021 (spec section 7, the clipboard header).
+TABLE_COLUMNS = ("NUMTAS", "TYPECH", "IPP", "SEXE", "AGE", "MODENT", "MODSORT", "DEST", "PROV",
+                 "LISTEDA", "DATACTE")
 
 SEED_A = bytes(range(32))
 SEED_B = bytes(32)
@@ -51,7 +54,7 @@ def test_new_draw_fills_table_footer_and_clipboard(drive, demo_settings, settle)
         assert f"{year}-{month}-{day}" == record.rows[0]["DATACTE"]
         assert [str(table.get_row_at(i)[1]) for i in (79, 80)] == ["P", "R"]
         # As the original: the new draw is on the clipboard right away, with a warning.
-        assert app.clipboard == to_tsv(record)
+        assert app.clipboard == to_tsv(record, app.lotas.row_layout(record.campaign_id))
         assert any(CLIPBOARD_NOTICE in str(n.message) for n in app._notifications)
 
     drive(scenario)
@@ -314,7 +317,7 @@ def test_folder_picker_and_default_folder_box(drive, demo_settings, tmp_path):
         assert isinstance(app.screen, MainScreen)
         assert not app.screen.query_one("#use-default", Checkbox).value
         assert not path.disabled and path.value == str(chosen)
-        assert app.screen.form_settings().archive_folder == chosen
+        assert app.archive_folder(app.screen.form_settings()) == chosen
         await pilot.click("#use-default")
         await pilot.pause()
         assert path.disabled and path.value == default

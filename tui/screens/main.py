@@ -26,7 +26,8 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from lotas_tui.formatting import footer_text, receipt_text, sizes_of
+from lotas_core.french import sizes_footer
+from lotas_tui.formatting import receipt_text, sizes_of
 from lotas_tui.messages import (
     DrawDone,
     ExportDone,
@@ -96,7 +97,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="title-bar"):
             yield Static(self.lotas_app.window_title, id="title", markup=False)
             yield Button("Paramétrage", id="open-settings", compact=True, action="screen.settings")
-        yield EstablishmentBar(settings, id="top-row")
+        yield EstablishmentBar(settings, self.lotas_app.archive_folder, id="top-row")
         yield DrawsBox(id="draws", classes="box")
         yield ProgressRow(id="progress-row")
         with TabbedContent(id="details", initial="tab-table"):
@@ -172,8 +173,8 @@ class MainScreen(Screen[None]):
     def show_draw(self, record: Any) -> None:
         """Fill the table, the footer and the detail panels with one draw (or clear them)."""
         self.current = record
-        self.query_one("#draw-table", DrawTable).show(record)
-        footer = "" if record is None else footer_text(*sizes_of(record.sizes))
+        self.query_one("#draw-table", DrawTable).show(record, self.lotas_app.row_layout(record))
+        footer = "" if record is None else sizes_footer(*sizes_of(record.sizes))
         self.query_one("#draw-footer", Static).update(footer)
         labels = None if record is None else self.lotas_app.funnel_labels(record.campaign_id)
         self.query_one("#funnel-panel", FunnelPanel).show(record, labels)
@@ -215,7 +216,8 @@ class MainScreen(Screen[None]):
             self.lotas_app.show_error_text(f"{exc} (reçu : « {finess} »).", then=fix_finess)
             return
         self.query_one(ProgressRow).busy("draw", "Lecture de l'archive…", 0.0)
-        self.run_draw(settings, settings.archive_folder, finess, self.lotas_app.draw_seed)
+        self.run_draw(settings, self.lotas_app.archive_folder(settings), finess,
+                      self.lotas_app.draw_seed)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
     def run_draw(self, settings: Any, folder: Path, finess: str, seed: bytes | None) -> None:
@@ -234,12 +236,8 @@ class MainScreen(Screen[None]):
         self.lotas_app.settings = self.form_settings()
         self.reload_history(select_id=message.record.draw_id)
         self.query_one("#details", TabbedContent).active = "tab-table"
-        main, reserve = sizes_of(message.record.sizes)
-        if main + reserve < 110:
-            self.notify(
-                f"Seulement {main + reserve} patients éligibles : tous sont tirés au sort.",
-                severity="warning",
-            )
+        if message.record.notice:  # the campaign's size notice, stored with the draw
+            self.notify(message.record.notice, severity="warning", markup=False)
         if self.lotas_app.settings.ui.copy_after_draw:
             self.copy_draw(message.record)
 

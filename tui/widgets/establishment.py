@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +15,21 @@ from lotas_tui.formatting import display_path
 from lotas_tui.messages import FinessChanged
 
 
-def default_folder(settings: Any) -> Path:
-    """The recommended archive folder of these settings."""
-    archives = settings.archives.model_copy(update={"use_default": True})
-    return settings.model_copy(update={"archives": archives}).archive_folder
-
-
 class EstablishmentBar(Horizontal):
     """"Identification établissement" and "Emplacement des archives PIVOINE"."""
 
-    def __init__(self, settings: Any, **kwargs: Any) -> None:
+    def __init__(self, settings: Any, archive_folder: Callable[[Any], Path], **kwargs: Any
+                 ) -> None:
+        """``archive_folder(settings)`` is the folder searched with those settings (its default
+        depends on the campaign)."""
         super().__init__(**kwargs)
         self._settings = settings
+        self._archive_folder = archive_folder
+
+    def default_folder(self) -> Path:
+        """The recommended archive folder of the current settings."""
+        archives = self._settings.archives.model_copy(update={"use_default": True})
+        return self._archive_folder(self._settings.model_copy(update={"archives": archives}))
 
     def compose(self) -> ComposeResult:
         settings = self._settings
@@ -45,7 +49,7 @@ class EstablishmentBar(Horizontal):
             yield Checkbox("Utiliser l'emplacement par défaut (recommandé)",
                            settings.archives.use_default, id="use-default", compact=True)
             with Horizontal(classes="line"):
-                yield Input(display_path(settings.archive_folder), id="archive-path",
+                yield Input(display_path(self._archive_folder(settings)), id="archive-path",
                             compact=True, disabled=settings.archives.use_default)
                 yield Button("…", id="pick-folder", compact=True, action="screen.pick_folder",
                              disabled=settings.archives.use_default)
@@ -82,7 +86,9 @@ class EstablishmentBar(Horizontal):
         self.query_one("#fin-oqn", RadioButton).value = settings.financing == "OQN"
         self.query_one("#fin-dgf", RadioButton).value = settings.financing != "OQN"
         self.query_one("#use-default", Checkbox).value = settings.archives.use_default
-        self.query_one("#archive-path", Input).value = display_path(settings.archive_folder)
+        self.query_one("#archive-path", Input).value = display_path(
+            self._archive_folder(settings)
+        )
 
     def choose_folder(self, path: Path) -> None:
         """A folder picked in the dialog: the default box is unticked."""
@@ -94,7 +100,7 @@ class EstablishmentBar(Horizontal):
         self.query_one("#archive-path", Input).disabled = event.value
         self.query_one("#pick-folder", Button).disabled = event.value
         if event.value:
-            path = display_path(default_folder(self._settings))
+            path = display_path(self.default_folder())
             self.query_one("#archive-path", Input).value = path
 
     @on(Input.Changed, "#finess")

@@ -1,0 +1,50 @@
+"""The French words every front end shares (``lotas_core.french``): one of each."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from lotas_core.french import french_date, sizes_footer, validation_problem
+
+
+def test_footer_is_the_manuals():
+    assert sizes_footer(80, 30) == "NB DOSSIERS TAS : 110 [ECHANT PRINC : 80 + ECHANT RESERV : 30]"
+    assert sizes_footer(3, 0) == "NB DOSSIERS TAS : 3 [ECHANT PRINC : 3 + ECHANT RESERV : 0]"
+
+
+@pytest.mark.parametrize("value,text", [
+    ("2019-12-28", "28/12/2019"),
+    (date(2019, 7, 1), "01/07/2019"),
+    (datetime(2020, 2, 29, 23, 59), "29/02/2020"),
+    (date(999, 1, 2), "02/01/0999"),
+    ("not a date", "not a date"),  # an edited history row stays readable
+    ("", ""),
+    (None, ""),
+])
+def test_french_date(value, text):
+    assert french_date(value) == text
+
+
+class _Options(BaseModel):
+    port: int = Field(gt=0)
+    name: str = "x"
+
+    @field_validator("name")
+    @classmethod
+    def _french(cls, value: str) -> str:
+        if value == "bad":
+            raise ValueError("nom refusé : choisissez-en un autre")
+        return value
+
+
+def test_validation_problem_names_the_field_and_keeps_a_french_reason():
+    with pytest.raises(ValidationError) as caught:
+        _Options(port=1, name="bad")
+    assert validation_problem(caught.value) == ("name", "nom refusé : choisissez-en un autre")
+    with pytest.raises(ValidationError) as caught:
+        _Options(port=0)
+    field, reason = validation_problem(caught.value)
+    assert field == "port" and "0" in reason
