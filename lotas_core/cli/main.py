@@ -1,4 +1,5 @@
-"""The ``lotas`` command: argparse subcommands, one module per family of commands.
+"""The ``lotas`` command: argparse subcommands, one module per family of commands, plus the
+commands plugins add (``lotas_register_commands``: ``epmsi-server``, ``epop-server``).
 
 Every user error becomes one French line on standard error and exit code 2 (1 for a failed
 check); a traceback is shown only with ``LOTAS_DEBUG=1``.
@@ -11,11 +12,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lotas_core import __version__
 from lotas_core.cli import cmd_config, cmd_draw, cmd_plugins, cmd_selection, cmd_transmit
 from lotas_core.cli.context import CommandContext
 from lotas_core.errors import LotasError
+
+if TYPE_CHECKING:
+    from lotas_core.plugin_host.facade import Lotas
 
 COMMAND_MODULES = (cmd_selection, cmd_draw, cmd_transmit, cmd_plugins, cmd_config)
 
@@ -54,7 +59,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: erreur : {message} (voir « {self.prog} --help »)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(lotas: Lotas | None = None) -> argparse.ArgumentParser:
+    """The core's commands, and those of ``lotas``' plugins when given."""
     parser = _Parser(
         prog="lotas",
         description="Tirage au sort des patients d'une campagne qualité de la HAS (successeur "
@@ -76,7 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=_Parser)
     for module in COMMAND_MODULES:
         module.register(subparsers)
+    if lotas is not None:
+        lotas.register_commands(subparsers)
     return parser
+
+
+def _config_option(argv: Sequence[str]) -> Path | None:
+    """``--config`` alone, read before the full parser: plugins (and their commands) are loaded
+    with the settings it names."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--config", type=Path, default=None)
+    return early.parse_known_args(argv)[0].config
 
 
 def _open_ui(ctx: CommandContext, demo: bool) -> int:
@@ -90,9 +106,20 @@ def _open_ui(ctx: CommandContext, demo: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    ctx = CommandContext(config_file=args.config)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ctx = CommandContext(config_file=_config_option(argv))
+    load_error: LotasError | None = None
+    try:
+        lotas = ctx.lotas
+    except LotasError as exc:  # bad settings or a broken plugin: the core's commands still run
+        lotas, load_error = None, exc
+    parser = build_parser(lotas)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        if load_error is not None and exit_.code == 2:  # maybe a command of the broken plugin
+            print(f"lotas: erreur : {load_error.user_message}", file=sys.stderr)
+        raise
     try:
         if args.command is None:
             return _open_ui(ctx, demo=args.demo)

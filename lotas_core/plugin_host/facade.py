@@ -6,6 +6,7 @@ plugins register (types, unique ids).
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +32,8 @@ class Lotas:
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
+        #: The plugin that added each command (``register_commands``).
+        self.command_owners: dict[str, str] = {}
 
     @classmethod
     def from_settings(cls, settings: Any = None, **kwargs: Any) -> Lotas:
@@ -163,6 +166,26 @@ class Lotas:
         if campaign is None:
             return {}
         return campaign.funnel_labels(self.eligibility_rules(campaign))
+
+    def register_commands(self, subparsers: argparse._SubParsersAction) -> None:
+        """Let every plugin add its commands, in registration order; a name taken twice is
+        refused with an error naming both owners."""
+        # get_hookimpls() lists the first registered first (pluggy calls them in reverse)
+        for impl in self.pm.hook.lotas_register_commands.get_hookimpls():
+            known = set(subparsers.choices)
+            try:
+                impl.function(subparsers=subparsers)
+            except argparse.ArgumentError as exc:
+                name = str(exc.message).rsplit(": ", 1)[-1]  # "conflicting subparser: NAME"
+                owner = self.command_owners.get(name, "lotas")
+                raise PluginError(
+                    impl.plugin_name,
+                    f"Le plugin « {impl.plugin_name} » ajoute la commande « {name} », qui existe "
+                    f"déjà (« {owner} ») : désactivez l'un des deux (disabled_plugins).",
+                    f"plugin {impl.plugin_name!r} adds command {name!r}, already from {owner!r}",
+                ) from None
+            for name in set(subparsers.choices) - known:
+                self.command_owners[name] = impl.plugin_name
 
     def draw_transmitted(self, draw: object, receipt: Receipt) -> None:
         """Tell every plugin that ``draw`` was transmitted."""

@@ -8,6 +8,7 @@ stable. The random draw is deliberately not a hook: no plugin can change how pat
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -86,4 +87,25 @@ def lotas_draw_transmitted(draw: object, receipt: Receipt) -> None:
 
     :param draw: the ``lotas_core.draws.history.DrawRecord`` that was sent.
     :param receipt: the receipt the far end returned.
+    """
+
+
+@hookspec
+def lotas_register_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Add commands to ``lotas`` (llm's and datasette's ``register_commands``, with argparse).
+
+    :param subparsers: the ``lotas`` sub-commands. Add yours with
+        ``subparsers.add_parser(name, help=..., description=...)`` (help in French) and
+        ``set_defaults(func=run)``, where ``run(ctx, args) -> int`` receives the command's
+        ``lotas_core.cli.context.CommandContext`` (settings, plugins) and the parsed arguments,
+        returns the exit code, and raises ``LotasError`` subclasses for what the user must fix.
+        A name that is already taken stops lotas with an error naming the plugin.
+
+    Example::
+
+        @hookimpl
+        def lotas_register_commands(subparsers):
+            server = subparsers.add_parser("epop-server", help="serveur relais e-POP")
+            server.add_argument("--port", type=int, default=3358)
+            server.set_defaults(func=run_epop_server)
     """

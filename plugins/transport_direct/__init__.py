@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 
 from lotas_core.plugin_host.hookspecs import hookimpl
@@ -14,3 +15,11 @@ def lotas_register_transports(register: Callable[[type], None]) -> None:
     from lotas_plugins.transport_direct.client import DirectTransport
 
     register(DirectTransport)
+
+
+@hookimpl
+def lotas_register_commands(subparsers: argparse._SubParsersAction) -> None:
+    """The local e-PMSI receiver (``lotas epmsi-server``)."""
+    from lotas_plugins.transport_direct.commands import register
+
+    register(subparsers)

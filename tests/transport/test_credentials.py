@@ -91,7 +91,7 @@ def test_password_never_reaches_the_settings_file(config_file):
 
 
 def test_relay_certificate_comes_from_the_keyring_then_the_options(memory_keyring, tmp_path):
-    from lotas_core.cli.cmd_transmit import relay_tls_files
+    from lotas_plugins.transport_epop.commands import relay_tls_files
 
     store_in_keyring("epop_tls_cert", str(tmp_path / "relay.pem"))
     store_in_keyring("epop_tls_key", str(tmp_path / "relay.key"))
