@@ -7,7 +7,8 @@ from lotas_core.errors import LotasError, PluginError, UsageError
 from lotas_core.plugin_host.hookspecs import hookimpl
 from lotas_core.reading.records import RecordSource
 from lotas_core.selection.campaign import Campaign, EligibilityRule, SampleSizes
-from lotas_core.transmission.contract import Receipt, Transport, TransportError
+from lotas_core.selection.columns import RowColumn
+from lotas_core.transmission.contract import Receipt, Transport, TransportAction, TransportError
 
 __version__ = "0.1.0"
 
@@ -18,8 +19,10 @@ __all__ = [
     "PluginError",
     "Receipt",
     "RecordSource",
+    "RowColumn",
     "SampleSizes",
     "Transport",
+    "TransportAction",
     "TransportError",
     "UsageError",
     "__version__",

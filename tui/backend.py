@@ -7,13 +7,11 @@ Every method may run in a worker thread: none touches a widget.
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lotas_core.selection.columns import RowLayout
-from lotas_tui.formatting import split_proxy_url
 
 if TYPE_CHECKING:
     from lotas_core.draws.history import DrawRecord
@@ -117,20 +115,12 @@ class Backend:
         """Every registered transport class by name (empty if the plugins fail to load)."""
         return dict(self.lotas.transports())
 
-    def import_proxy(self) -> tuple[str, int | None]:
-        """The computer's proxy: the direct transport's own import if present, else urllib."""
-        try:
-            from lotas_plugins.transport_direct.options import import_system_proxy
-        except ImportError:
-            import_system_proxy = None
-        if import_system_proxy is not None:
-            found = import_system_proxy()
-            if found is None:
-                return "", None
-            return str(found.proxy_host or ""), found.proxy_port
-        proxies = urllib.request.getproxies()
-        url = proxies.get("https") or proxies.get("http") or ""
-        return split_proxy_url(url) if url else ("", None)
+    def run_transport_action(self, transport_name: str, action_id: str) -> dict[str, Any]:
+        """Run a button the transport declares (``Transport.actions``): the options it found,
+        by option name; empty when the transport or the action is missing or found nothing."""
+        cls = self.transports().get(transport_name)
+        action = cls.action(action_id) if cls is not None else None
+        return dict(action.run()) if action is not None else {}
 
 
 def _verify_outcome(result: Any) -> tuple[bool, str]:

@@ -126,15 +126,3 @@ def parse_port(text: str) -> int:
             f"N° de port invalide « {value} » : il doit être compris entre 1 et 65535."
         )
     return port
-
-
-def split_proxy_url(url: str) -> tuple[str, int | None]:
-    """``("proxy.chu.local", 3128)`` from ``http://proxy.chu.local:3128/`` (port may be absent)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url if "://" in url else f"http://{url}")
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return parts.hostname or "", port

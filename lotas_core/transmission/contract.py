@@ -8,6 +8,7 @@ All transports raise the one ``TransportError`` family below, carrying the manua
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -63,16 +64,41 @@ class Receipt:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class TransportAction:
+    """A button of a transport's settings form that fills options from this computer (the
+    manual's "Importer les paramètres de proxy").
+
+    ``run()`` may take time (it runs in a worker thread) and returns the options it found, by
+    option name (empty when nothing was found); the form shows them, the user saves them.
+    """
+
+    id: str
+    label_fr: str
+    run: Callable[[], dict[str, Any]]
+    #: What the form says when ``run()`` found nothing.
+    nothing_fr: str = "Rien n'a été trouvé sur cet ordinateur."
+
+
 class Transport(ABC):
     """Base class of every transport; subclasses are registered with ``lotas_register_transports``.
 
     ``options`` is an instance of ``options_model``; ``credentials`` gives secrets at use time
-    (environment, OS keyring or prompt), so they never sit in the settings file.
+    (environment, OS keyring or prompt), so they never sit in the settings file. The settings
+    screen builds its form from ``options_model`` and offers the ``actions``, so it needs no
+    import of the transport's plugin.
     """
 
     name: ClassVar[str]
     title_fr: ClassVar[str]
     options_model: ClassVar[type[BaseModel]]
+    #: Buttons of the settings form (``TransportAction``); none by default.
+    actions: ClassVar[tuple[TransportAction, ...]] = ()
+
+    @classmethod
+    def action(cls, action_id: str) -> TransportAction | None:
+        """The declared action ``action_id``, if any."""
+        return next((action for action in cls.actions if action.id == action_id), None)
 
     def __init__(self, options: BaseModel, credentials: Any = None) -> None:
         self.options = options

@@ -38,11 +38,12 @@ from lotas_core.transmission.contract import (
     RetryableError,
     TLSFailure,
     Transport,
+    TransportAction,
     TransportError,
     TransportTimeout,
 )
 from lotas_core.transmission.credentials import Credentials, Secret
-from lotas_plugins.transport_direct.options import DirectOptions
+from lotas_plugins.transport_direct.options import DirectOptions, imported_proxy_options
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,12 @@ class DirectTransport(Transport):
     name = "transport_direct"
     title_fr = "Connexion directe"
     options_model = DirectOptions
+    actions = (
+        TransportAction(
+            "import-proxy", "Importer les paramètres de proxy", imported_proxy_options,
+            nothing_fr="Aucun proxy n'est défini sur cet ordinateur.",
+        ),
+    )
 
     def __init__(self, options: DirectOptions, credentials: Credentials | None = None) -> None:
         super().__init__(options, credentials or Credentials())

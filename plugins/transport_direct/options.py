@@ -11,7 +11,7 @@ import ipaddress
 import re
 import urllib.request
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -121,20 +121,28 @@ def import_system_proxy(options: DirectOptions | None = None) -> DirectOptions |
     Returns None when the system defines no proxy (the manual: "Cette récupération peut ne pas
     aboutir"). A user name found in the proxy URL is kept; a password never is.
     """
+    update = imported_proxy_options()
+    if not update:
+        return None
+    return (options or DirectOptions()).model_copy(update=update)
+
+
+def imported_proxy_options() -> dict[str, Any]:
+    """The proxy options found on this computer (``DirectTransport.actions``, "Importer les
+    paramètres de proxy"), by option name; empty when the system defines no proxy."""
     url = system_proxy_url()
     if not url:
-        return None
+        return {}
     if "://" not in url:
         url = "http://" + url
     parts = urlsplit(url)
     if not parts.hostname:
-        return None
-    base = options or DirectOptions()
-    update = {
+        return {}
+    found: dict[str, Any] = {
         "proxy_mode": "manual",
         "proxy_host": parts.hostname,
         "proxy_port": parts.port or (443 if parts.scheme == "https" else 8080),
     }
     if parts.username:
-        update.update(proxy_auth=True, proxy_user=parts.username)
-    return base.model_copy(update=update)
+        found.update(proxy_auth=True, proxy_user=parts.username)
+    return found

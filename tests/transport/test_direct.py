@@ -233,6 +233,17 @@ def test_import_system_proxy_none(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("urllib.request.getproxies", lambda: {})
     assert import_system_proxy() is None
+    assert DirectTransport.action("import-proxy").run() == {}
+
+
+def test_the_import_proxy_button_is_declared_through_the_transport_contract(monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://proxy.chu.local")
+    action = DirectTransport.action("import-proxy")
+    assert action.label_fr == "Importer les paramètres de proxy"
+    assert action.run() == {"proxy_mode": "manual", "proxy_host": "proxy.chu.local",
+                            "proxy_port": 8080}
+    assert DirectOptions.model_validate(action.run()).proxy_host == "proxy.chu.local"
+    assert DirectTransport.action("no-such-button") is None
 
 
 @pytest.mark.parametrize("bad", [

@@ -12,7 +12,6 @@ from lotas_tui.formatting import (
     funnel_lines,
     ordered_funnel,
     parse_port,
-    split_proxy_url,
 )
 from lotas_tui.transport_fields import DIRECT_FIELDS, read_form_values, write_form_values
 
@@ -42,8 +41,6 @@ def test_funnel_is_ordered_and_labelled_by_the_campaign_rules():
 
 def test_small_helpers(monkeypatch, tmp_path):
     assert bar(0, 10) == "" and bar(1, 1000, 20) == "█" and bar(10, 10, 20) == "█" * 20
-    assert split_proxy_url("http://proxy.chu.local:3128/") == ("proxy.chu.local", 3128)
-    assert split_proxy_url("proxy.chu.local") == ("proxy.chu.local", None)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert display_path(tmp_path / "a" / "b") == "~/a/b"
     assert display_path("/elsewhere") == "/elsewhere"

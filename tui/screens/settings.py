@@ -30,7 +30,7 @@ from textual.worker import Worker, WorkerState
 
 from lotas_tui.formatting import FieldError, validation_error_fr
 from lotas_tui.messages import ConnectionTested, ProxyImported
-from lotas_tui.transport_fields import DIRECT, EPOP
+from lotas_tui.transport_fields import DIRECT, DIRECT_FIELDS, EPOP, resolve
 from lotas_tui.widgets.epop_form import EpopForm
 from lotas_tui.widgets.options_form import OptionsForm
 
@@ -282,8 +282,14 @@ class SettingsScreen(Screen[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import-proxy")
     def run_import_proxy(self) -> None:
-        host, port = self.lotas_app.backend.import_proxy()
-        self.post_message(ProxyImported(host, port))
+        """The direct transport's own "import-proxy" action (``Transport.actions``)."""
+        backend = self.lotas_app.backend
+        found = backend.run_transport_action(DIRECT, "import-proxy")
+        model = getattr(backend.transports().get(DIRECT), "options_model", None)
+        names = resolve(DIRECT_FIELDS, model)
+        host = str(found.get(names.get("proxy_host", ""), "") or "")
+        port = found.get(names.get("proxy_port", ""))
+        self.post_message(ProxyImported(host, int(port) if port else None))
 
     def on_proxy_imported(self, message: ProxyImported) -> None:
         self.query_one(EpopForm).proxy_imported(message.host, message.port)
