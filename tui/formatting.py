@@ -7,15 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-#: French labels of the parse report's skip reasons (spec section 2).
-SKIP_REASONS_FR: dict[str, str] = {
-    "length": "longueur",
-    "format": "format",
-    "finess": "FINESS",
-    "date": "date",
-    "birth_date": "date de naissance",
-    "ipp": "IPP vide",
-}
+from lotas_core.reading.reasons import in_check_order, reason_label
 
 
 def sizes_of(sizes: Any) -> tuple[int, int]:
@@ -55,7 +47,8 @@ def funnel_lines(funnel: Mapping[str, int], labels: Mapping[str, str],
 
 
 def parse_report_lines(report: Mapping[str, Any] | None) -> list[str]:
-    """The parse report as short French lines: per file read / kept / skipped per reason."""
+    """The parse report as short French lines: per file read / kept / skipped per reason, then
+    the lines kept with each warning (labels from the core's one table)."""
     if not report:
         return ["(aucun rapport de lecture)"]
     lines: list[str] = []
@@ -67,8 +60,10 @@ def parse_report_lines(report: Mapping[str, Any] | None) -> list[str]:
             f"  lues : {info.get('lines_read', 0)}  retenues : {info.get('lines_kept', 0)}  "
             f"ignorées : {sum(int(n) for n in skipped.values())}"
         )
-        for reason, count in skipped.items():
-            lines.append(f"    {SKIP_REASONS_FR.get(reason, reason)} : {count}")
+        for reason, count in in_check_order(skipped):
+            lines.append(f"    {reason_label(reason)} : {count}")
+        for warning, count in in_check_order(info.get("kept_with_warning") or {}):
+            lines.append(f"    gardées avec avertissement, {reason_label(warning)} : {count}")
     for warning in report.get("warnings") or []:
         lines.append(f"Avertissement : {warning}")
     return lines or ["(aucun fichier lu)"]

@@ -121,6 +121,8 @@ def patient_records(selection: Selection, iso_dates: bool) -> list[dict[str, obj
 def _rows(selection: Selection, iso_dates: bool) -> list[tuple[object, ...]]:
     """The campaign's columns of each eligible patient: whole numbers as ``int``, dates as
     text."""
+    import pandas as pd
+
     from lotas_core.french import french_date
 
     patients = selection.patients
@@ -128,7 +130,8 @@ def _rows(selection: Selection, iso_dates: bool) -> list[tuple[object, ...]]:
     for column in selection.columns:
         values = columns[column.name]
         if column.format == "int":
-            columns[column.name] = [int(value) for value in values]
+            # blank when unknown (AGE with an invalid birth date, spec section 2 v2)
+            columns[column.name] = [None if pd.isna(value) else int(value) for value in values]
         elif column.format == "date":
             # A year of data has at most 366 distinct dates: format each once.
             text = {day: day.isoformat() if iso_dates else french_date(day) for day in set(values)}
@@ -149,9 +152,16 @@ def selection_json(selection: Selection) -> dict[str, object]:
     """``{"funnel", "parse_report", "patients"}`` with ISO dates."""
     return {
         "funnel": dict(selection.funnel),
-        "parse_report": selection.report.to_dict(),
+        "parse_report": report_json(selection.report.to_dict()),
         "patients": patient_records(selection, iso_dates=True),
     }
+
+
+def report_json(report: dict[str, object]) -> dict[str, object]:
+    """The parse report with ``labels``: the French label of each reason and warning it names."""
+    from lotas_core.reading.reasons import reason_labels
+
+    return {**report, "labels": reason_labels(report)}
 
 
 def funnel_line(funnel: dict[str, int]) -> str:
@@ -159,14 +169,13 @@ def funnel_line(funnel: dict[str, int]) -> str:
 
 
 def report_lines(selection: Selection) -> list[str]:
-    """One line per file of the parse report: read, kept, skipped per reason."""
+    """The parse report in French: per file, lines read and kept, lines skipped per blocking
+    reason and lines kept with each warning (labels from ``reading.reasons``)."""
+    from lotas_core.reading.reasons import file_report_lines
+
     lines = [f"archive : {selection.archive.name}"]
     for name, report in selection.report.files.items():
-        skipped = ", ".join(f"{why} {count}" for why, count in report.skipped.items())
-        lines.append(
-            f"lignes {name.upper()} : {report.lines_read} lues, {report.lines_kept} gardées"
-            + (f", rejetées : {skipped}" if skipped else "")
-        )
+        lines.extend(file_report_lines(name, report))
     return lines
 
 

@@ -127,7 +127,9 @@ def xlsx_bytes(draw: DrawRecord, layout: RowLayout) -> bytes:
             cell = sheet.cell(row=index, column=col_index)
             value = row.get(column.name)
             try:
-                if column.format == "int":
+                if column.format == "int" and value in (None, ""):  # e.g. AGE, birth unknown
+                    cell.value = None
+                elif column.format == "int":
                     cell.value = int(value)
                     cell.number_format = "0"
                 elif column.format == "date":

@@ -101,8 +101,8 @@ def draw_rows(selection: Selection, result: DrawResult, layout: RowLayout
         }
         for column in layout.columns[2:]:
             value = patient.get(column.name, "")
-            if column.format == "int":
-                row[column.name] = int(value)
+            if column.format == "int":  # blank (AGE with an invalid birth date, spec 2 v2)
+                row[column.name] = None if _blank(value) else int(value)
             elif column.format == "date":
                 row[column.name] = _iso_date(value)
             else:

@@ -3,8 +3,8 @@
 A campaign declares its file formats as ``Layout`` objects (``reading.layouts``, re-exported
 here): field name, 1-based start, length, variable parts such as ``NBDA x 8``.
 ``read_fixed_width`` validates every line of a member file in the order of ``REASONS`` (the first
-failing reason is the one counted) and returns the valid lines as a pandas table plus a
-``FileReport``.
+failing blocking reason is the one counted; warnings keep the line and are counted on kept lines)
+and returns the kept lines as a pandas table plus a ``FileReport``.
 
 Why numpy on raw bytes: a PIVOINE RAA file of a large hospital holds millions of lines; a per-line
 Python loop, or ``pandas.read_fwf``, is an order of magnitude slower. The bytes are read once, line
@@ -33,13 +33,15 @@ from lotas_core.reading.bytecols import (
     parse_dates,
 )
 from lotas_core.reading.layouts import FIELD_KINDS, Field, Layout, Repeat
+from lotas_core.reading.reasons import BLOCKING_REASONS
 from lotas_core.reading.records import FIRST_LINES_KEPT, FileReport, ProgressCallback
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: Skip reasons, in the order lines are checked: a line is counted under the first that fails.
-REASONS: tuple[str, ...] = ("length", "format", "finess", "date", "birth_date", "ipp")
+#: Warnings (``Layout.warning_checks``) never skip a line (``reading.reasons``).
+REASONS: tuple[str, ...] = BLOCKING_REASONS
 
 __all__ = [
     "BLOCK_LINES", "FIELD_KINDS", "REASONS", "Field", "FixedWidthTable", "Layout", "Repeat",
@@ -174,6 +176,14 @@ class _Plan:
         self.key = layout.field(layout.key_field)
         self.counts = [(rep, layout.field(rep.count_field)) for rep in layout.repeats]
         self.dates = [(layout.field(name), why) for name, why in layout.date_checks]
+        self.warning_names: list[str] = []
+        for _, why in layout.warning_checks:
+            if why not in self.warning_names:
+                self.warning_names.append(why)
+        if len(self.warning_names) > 8:
+            raise ValueError(f"{layout.name}: at most 8 kinds of warning")
+        self.warnings = [(layout.field(name), self.warning_names.index(why))
+                         for name, why in layout.warning_checks]
         self.wanted = [layout.field(name) for name in wanted]
 
 
@@ -192,16 +202,21 @@ def _check_block(plan: _Plan, matrix: np.ndarray, lengths: np.ndarray) -> dict[s
     bad_format = ~equals(matrix, start, code)
     start, finess = plan.finess
     bad_finess = ~equals(matrix, start, finess)
-    bad = {"date": np.zeros(len(matrix), bool), "birth_date": np.zeros(len(matrix), bool)}
-    for f, why in plan.dates:
+    bad_date = np.zeros(len(matrix), bool)
+    for f, _ in plan.dates:
         ok, out[f.name] = parse_dates(matrix[:, f.start - 1 : f.stop])
-        bad[why] |= ~ok
+        bad_date |= ~ok
+    warn = np.zeros(len(matrix), np.uint8)
+    for f, bit in plan.warnings:
+        ok, out[f.name] = parse_dates(matrix[:, f.start - 1 : f.stop])
+        warn |= (~ok).astype(np.uint8) << np.uint8(bit)
+    out["warn"] = warn
     key_words = pack(matrix[:, plan.key.start - 1 : plan.key.stop])
     blank = pack(np.full((1, plan.key.length), _SPACE, np.uint8))[0]
     bad_key = (key_words == blank).all(axis=1)
     out["key_words"] = key_words
     reason = np.zeros(len(matrix), np.int8)
-    fails = (bad_length, bad_format, bad_finess, bad["date"], bad["birth_date"], bad_key)
+    fails = (bad_length, bad_format, bad_finess, bad_date, bad_key)
     for code in range(len(REASONS), 0, -1):  # the first failing reason is assigned last
         reason[fails[code - 1]] = code
     out["reason"] = reason
@@ -211,12 +226,12 @@ def _check_block(plan: _Plan, matrix: np.ndarray, lengths: np.ndarray) -> dict[s
 def _read_block(
     plan: _Plan, window: np.ndarray | None, starts: np.ndarray, lengths: np.ndarray,
     first: int, last: int,
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Lines ``first``..``last``: the rows long enough to check, their reason codes, and the
-    wanted fields (and variable part counts) of the valid ones."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Lines ``first``..``last``: the rows long enough to check, their reason codes, their
+    warning bits, and the wanted fields (and variable part counts) of the kept ones."""
     rows = first + np.flatnonzero(lengths[first:last] >= plan.width)
     if window is None or not len(rows):
-        return rows[:0], np.zeros(0, np.int8), {}
+        return rows[:0], np.zeros(0, np.int8), np.zeros(0, np.uint8), {}
     matrix = window[starts[rows]]
     checked = _check_block(plan, matrix, lengths[rows])
     valid = checked["reason"] == 0
@@ -235,7 +250,7 @@ def _read_block(
         values[f.name] = value[valid]
     for rep, _ in plan.counts:
         values["#" + rep.name] = checked["#" + rep.name][valid]
-    return rows, checked["reason"], values
+    return rows, checked["reason"], checked["warn"], values
 
 
 @contextmanager
@@ -281,17 +296,23 @@ def read_fixed_width(
             buffer, shape=(len(buffer) - width + 1, width), strides=(1, 1), writeable=False
         )
     reason = np.ones(n, np.int8)  # lines too short to hold the fixed part fail on length
+    warn = np.zeros(n, np.uint8)
     parts: dict[str, list[np.ndarray]] = {}
     kept_parts: list[np.ndarray] = []
     bounds = [(first, min(first + BLOCK_LINES, n)) for first in range(0, n, BLOCK_LINES)]
 
-    def check(bound: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    def check(
+        bound: tuple[int, int],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         return _read_block(plan, window, starts, lengths, *bound)
 
     with _block_runner(len(bounds)) as run:
-        for (_, last), (rows, reasons, values) in zip(bounds, run(check, bounds), strict=True):
+        for (_, last), (rows, reasons, warns, values) in zip(
+            bounds, run(check, bounds), strict=True
+        ):
             if len(rows):
                 reason[rows] = reasons
+                warn[rows] = warns
                 kept_parts.append(rows[reasons == 0])
                 for name, value in values.items():
                     parts.setdefault(name, []).append(value)
@@ -325,13 +346,15 @@ def read_fixed_width(
     return FixedWidthTable(
         layout=layout,
         frame=frame,
-        report=_report(member, reason, numbers),
+        report=_report(member, reason, numbers, warn, plan.warning_names),
         format_codes=_format_codes(buffer, starts, lengths, reason, fmt),
         _buffer=buffer,
         _starts=starts[kept],
         _counts=counts,
     )
-def _report(member: str, reason: np.ndarray, numbers: np.ndarray) -> FileReport:
+def _report(
+    member: str, reason: np.ndarray, numbers: np.ndarray, warn: np.ndarray, warnings: list[str]
+) -> FileReport:
     tally = np.bincount(reason.astype(np.int64), minlength=len(REASONS) + 1)
     report = FileReport(member=member, lines_read=int(len(reason)), lines_kept=int(tally[0]))
     for code, name in enumerate(REASONS, start=1):
@@ -339,6 +362,15 @@ def _report(member: str, reason: np.ndarray, numbers: np.ndarray) -> FileReport:
             report.skipped[name] = int(tally[code])
             where = np.flatnonzero(reason == code)[:FIRST_LINES_KEPT]
             report.first_lines[name] = [int(x) for x in numbers[where]]
+    if warnings and warn.any():
+        kept_warn = np.where(reason == 0, warn, np.uint8(0))
+        for bit, name in enumerate(warnings):
+            hit = (kept_warn >> np.uint8(bit)) & np.uint8(1)
+            count = int(np.count_nonzero(hit))
+            if count:
+                report.kept_with_warning[name] = count
+                where = np.flatnonzero(hit)[:FIRST_LINES_KEPT]
+                report.first_lines[name] = [int(x) for x in numbers[where]]
     return report
 
 

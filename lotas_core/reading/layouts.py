@@ -53,8 +53,13 @@ class Layout:
     format_code: str
     fields: tuple[Field, ...]
     repeats: tuple[Repeat, ...] = ()
-    #: ``(field name, reason)`` of the dates checked, e.g. ``("DATE_ACTE", "date")``.
+    #: ``(field name, reason)`` of the dates whose invalidity skips the line (a **blocking**
+    #: error), e.g. ``("DATE_ACTE", "date")``.
     date_checks: tuple[tuple[str, str], ...] = ()
+    #: ``(field name, warning)`` of the dates whose invalidity only warns: the line is kept, the
+    #: field is NaT, and the report counts the line under the warning (PIVOINE's non-blocking
+    #: controls), e.g. ``("DTNAIS", "birth_date")``.
+    warning_checks: tuple[tuple[str, str], ...] = ()
     format_field: str = "FORMAT"
     finess_field: str = "FINESS"
     key_field: str = "IPP"

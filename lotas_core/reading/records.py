@@ -16,19 +16,22 @@ if TYPE_CHECKING:
 #: ``progress(stage, fraction)``: a French stage label and a fraction in [0, 1].
 ProgressCallback = Callable[[str, float], None]
 
-#: How many line numbers the parse report keeps per skip reason.
+#: How many line numbers the parse report keeps per skip reason and per warning.
 FIRST_LINES_KEPT = 5
 
 
 @dataclass
 class FileReport:
-    """How one member file was read: lines read, kept, and skipped per reason."""
+    """How one member file was read: lines read, kept, skipped per blocking reason, and kept
+    lines per warning (a line may carry several warnings; ``first_lines`` holds the first line
+    numbers of each blocking reason and of each warning)."""
 
     member: str
     lines_read: int = 0
     lines_kept: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     first_lines: dict[str, list[int]] = field(default_factory=dict)
+    kept_with_warning: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

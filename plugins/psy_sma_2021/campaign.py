@@ -38,6 +38,8 @@ PATIENT_COLUMNS: tuple[RowColumn, ...] = (
 )
 #: The LOTAS table's order after NUMTAS and TYPECH (the manual's screen and its TSV copy).
 TABLE_ORDER = ("IPP", "SEXE", "AGE", "MODENT", "MODSORT", "DEST", "PROV", "LISTEDA", "DATACTE")
+#: NaT as int64 days (``_days`` of an invalid date).
+_NAT_DAYS = np.iinfo(np.int64).min
 #: Where the per-line masks are kept in ``Records.parsed``.
 _MASKS_KEY = "psy_sma_2021.line_masks"
 
@@ -160,7 +162,7 @@ class PsySma2021(Campaign):
     @staticmethod
     def _rps_in_year(rps: pd.DataFrame) -> np.ndarray:
         """RPS lines whose sequence [start, end] intersects the data year."""
-        start, end = _days(rps["DTDEBSEQ"]), _days(rps["DTFINSEQ"])
+        start, end = sequence_days(rps)
         return (start <= _day(params.YEAR_END)) & (end >= _day(params.YEAR_START))
 
     # -- rows ----------------------------------------------------------------------------------
@@ -211,7 +213,11 @@ class PsySma2021(Campaign):
         for i, name in enumerate(("MODENT", "PROV", "MODSORT", "DEST")):
             columns[name] = [move[i] for move in moves]
         frame = pd.DataFrame(columns, columns=[column.name for column in PATIENT_COLUMNS])
-        frame["AGE"] = frame["AGE"].astype("int64")
+        # Spec section 2 v2: AGE is blank (NA) when the reference act's own birth date is
+        # invalid; no other line's birth date is borrowed.
+        unknown = np.isnat(birth)
+        ages = np.where(unknown, 0, np.asarray(columns["AGE"])).astype(np.int64)
+        frame["AGE"] = pd.arrays.IntegerArray(ages, unknown)
         return frame
 
     def _movements(
@@ -237,6 +243,17 @@ class PsySma2021(Campaign):
             int(rps_codes[row]): tuple(_text(col[i]) for col in columns)  # type: ignore[misc]
             for i, row in enumerate(chosen.tolist())
         }
+
+
+def sequence_days(rps: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end days of each kept RPS sequence.
+
+    Spec section 2 v2: a line whose start date is invalid is kept (a warning) and its sequence is
+    ``[end, end]`` everywhere (the full-time exclusion and the movement codes); the end is always
+    valid (an invalid end skips the line).
+    """
+    start, end = _days(rps["DTDEBSEQ"]), _days(rps["DTFINSEQ"])
+    return np.where(start == _NAT_DAYS, end, start), end
 
 
 def _field(records: Records, name: str, rows: np.ndarray) -> list[object] | np.ndarray:

@@ -38,7 +38,9 @@ RAA_P09 = Layout(
         Field("NBDA", 91, 2, "int"),
     ),
     repeats=(Repeat("DA", "NBDA", 8),),
-    date_checks=(("DATE_ACTE", "date"), ("DTNAIS", "birth_date")),
+    # Spec section 2 v2: an invalid birth date is a warning (PIVOINE control 5.0/5.1).
+    date_checks=(("DATE_ACTE", "date"),),
+    warning_checks=(("DTNAIS", "birth_date"),),
 )
 
 RPS_P08 = Layout(
@@ -61,7 +63,10 @@ RPS_P08 = Layout(
         Field("NBZA", 151, 2, "int"),
     ),
     repeats=(Repeat("DA", "NBDA", 8), Repeat("ZA", "NBZA", 23)),
-    date_checks=(("DTDEBSEQ", "date"), ("DTFINSEQ", "date")),
+    # Spec section 2 v2: the sequence end decides the period (PIVOINE B005) and blocks; an
+    # invalid start is a warning (PIVOINE 18.0/18.1) and the sequence is read as [end, end].
+    date_checks=(("DTFINSEQ", "date"),),
+    warning_checks=(("DTDEBSEQ", "sequence_start"),),
 )
 
 #: The RAA columns the campaign reads for every line. The others stay in the bytes and are read

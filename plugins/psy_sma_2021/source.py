@@ -12,6 +12,7 @@ from lotas_core.errors import ArchiveError
 from lotas_core.reading.archives import find_archive, find_member, read_archive
 from lotas_core.reading.fixedwidth import FixedWidthTable, read_fixed_width, split_lines
 from lotas_core.reading.layouts import Layout
+from lotas_core.reading.reasons import reason_label
 from lotas_core.reading.records import (
     ArchiveInfo,
     ParseReport,
@@ -152,5 +153,6 @@ def _check_usable(table: FixedWidthTable, archive: str, kind: str, report: Parse
     reason = max(file_report.skipped, key=file_report.skipped.__getitem__)
     report.warnings.append(
         f"Aucune ligne {kind} valide dans « {member} » ({file_report.lines_read} "
-        f"lignes rejetées, motif principal : {reason}) : vérifiez le FINESS et l'archive."
+        f"lignes rejetées, motif principal : {reason_label(reason)}) : vérifiez le FINESS et "
+        "l'archive."
     )

@@ -46,7 +46,8 @@ def test_eligible_csv(capsys, small_archive):
         "PAT02,1,39,09/08/2019,F200,,,,",
     ]
     assert "entonnoir : base=3 fulltime=0 lt2=1 noh2=0 delay=0 eligible=2" in err
-    assert "finess 1" in err
+    assert "RAA « 000000001.2019.12.rpa.txt » : 6 lignes lues, 5 gardées, 1 rejetées" in err
+    assert "  rejetées, autre FINESS : 1 (ligne 6)" in err
     assert "PAT0" not in err  # never an IPP on stderr
 
 
@@ -60,6 +61,7 @@ def test_eligible_json(capsys, small_archive):
     }
     assert data["parse_report"]["files"]["raa"]["skipped"] == {"finess": 1}
     assert data["parse_report"]["files"]["raa"]["first_lines"] == {"finess": [6]}
+    assert data["parse_report"]["labels"] == {"finess": "autre FINESS"}
     assert data["patients"][0] == {
         "IPP": "PAT01", "SEXE": "2", "AGE": 39, "DATACTE": "2019-10-01", "LISTEDA": "F322 Z590",
         "MODENT": "6", "PROV": "1", "MODSORT": "8", "DEST": "",
@@ -236,3 +238,30 @@ def test_progress_printer_on_a_terminal():
     assert text.count("\r") <= 25  # throttled to steps of 5 %
     assert "Contrôle des lignes RAA : 100 %" in text and "Terminé : 100 %" in text
     assert text.endswith("\r\x1b[K")  # the line is cleared before the funnel is printed
+
+
+def test_parse_report_shows_warnings_with_french_labels(capsys, tmp_path, build):
+    raa = [build.raa("PAT01", "01052019", birth="31022000"),
+           build.raa("PAT01", "09082019", birth="31022000"),
+           build.raa("PAT02", "31022019")]
+    rps = [build.rps("PAT03", "XXXXXXXX", "05032019")]
+    build.archive(tmp_path, raa, rps)
+    code, out, err = eligible(capsys, tmp_path)
+    assert code == 0
+    assert out.splitlines()[1] == "PAT01,1,,09/08/2019,F200,,,,"  # AGE blank
+    assert ("  gardées avec avertissement, date de naissance invalide (AGE vide) : 2 "
+            "(lignes 1, 2)") in err
+    assert "  rejetées, date d'acte ou de fin de séquence invalide : 1 (ligne 3)" in err
+    assert ("  gardées avec avertissement, début de séquence invalide (séquence prise comme "
+            "[fin, fin]) : 1 (ligne 1)") in err
+    code, out, _ = eligible(capsys, tmp_path, "--format", "json")
+    data = json.loads(out)
+    assert data["patients"][0]["AGE"] is None
+    files = data["parse_report"]["files"]
+    assert files["raa"]["kept_with_warning"] == {"birth_date": 2}
+    assert files["rps"]["kept_with_warning"] == {"sequence_start": 1}
+    assert data["parse_report"]["labels"] == {
+        "date": "date d'acte ou de fin de séquence invalide",
+        "birth_date": "date de naissance invalide (AGE vide)",
+        "sequence_start": "début de séquence invalide (séquence prise comme [fin, fin])",
+    }

@@ -35,6 +35,9 @@ def test_default_demo_has_well_over_110_eligible_and_every_reason(demo_selection
     assert raa.lines_read == 20000
     assert set(raa.skipped) == set(REASONS)
     assert all(1 <= count <= 10 for count in raa.skipped.values())
+    # The demo's lines with a broken birth date are kept with a warning (spec section 2 v2).
+    assert set(raa.kept_with_warning) == {"birth_date"}
+    assert 1 <= raa.kept_with_warning["birth_date"] <= 10
     assert sel.report.files["rps"].lines_kept > 100
     assert not sel.report.warnings
 

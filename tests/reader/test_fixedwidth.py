@@ -70,23 +70,63 @@ def test_each_reason_and_first_failing_reason_wins(build):
         build.raa("PAT01", fmt="P08", finess="000000002"),  # format before finess
         build.raa("PAT01", finess="000000002"),  # finess
         build.raa("PAT01", act="29022019"),  # date (2019 is not a leap year)
-        build.raa("PAT01", act="15132019", birth="99999999"),  # date before birth_date
-        build.raa("PAT01", birth="3206198A"),  # birth_date
+        build.raa("PAT01", act="15132019", birth="99999999"),  # date (blocking) wins
+        build.raa("PAT01", birth="3206198A"),  # birth_date: a warning, the line is kept
         build.raa("", ),  # ipp blank
         build.raa("", act="00000000"),  # date before ipp
         good[:50],  # too short to hold the fixed part: length
+        build.raa("", birth="00000000"),  # ipp blank: skipped, so not counted as a warning
     ]
-    report = read_raa("\r\n".join(lines) + "\r\n").report
-    assert report.lines_read == 13
-    assert report.lines_kept == 1
-    assert report.skipped == {
-        "length": 4, "format": 2, "finess": 1, "date": 3, "birth_date": 1, "ipp": 1,
-    }
+    table = read_raa("\r\n".join(lines) + "\r\n")
+    report = table.report
+    assert report.lines_read == 14
+    assert report.lines_kept == 2
+    assert report.skipped == {"length": 4, "format": 2, "finess": 1, "date": 3, "ipp": 2}
+    assert report.kept_with_warning == {"birth_date": 1}
     assert report.first_lines == {
         "length": [2, 3, 4, 13], "format": [5, 6], "finess": [7], "date": [8, 9, 12],
-        "birth_date": [10], "ipp": [11],
+        "ipp": [11, 14], "birth_date": [10],
     }
     assert list(report.skipped) == [r for r in REASONS if r in report.skipped]
+    assert "birth_date" not in REASONS
+    assert table.frame["LINE"].tolist() == [1, 10]
+
+
+def test_birth_date_warning_keeps_the_line_with_a_missing_birth_date(build):
+    lines = [build.raa("PAT01", birth="31022000"), build.raa("PAT02", birth="        "),
+             build.raa("PAT03", birth="01012000")]
+    table = read_raa("\n".join(lines), columns=("IPP", "DTNAIS"))
+    assert table.report.lines_kept == 3 and not table.report.skipped
+    assert table.report.kept_with_warning == {"birth_date": 2}
+    assert table.report.first_lines == {"birth_date": [1, 2]}
+    births = table.frame["DTNAIS"]
+    assert births.isna().tolist() == [True, True, False]
+    assert np.isnat(np.asarray(table.values("DTNAIS", [0, 1, 2]))).tolist() == [True, True, False]
+
+
+def read_rps(lines):
+    return read_fixed_width(
+        "\n".join(lines).encode(), RPS_P08, finess="000000001", member="x.rps.txt",
+        columns=RPS_COLUMNS,
+    )
+
+
+def test_rps_invalid_sequence_start_is_a_warning_and_invalid_end_blocks(build):
+    lines = [
+        build.rps("PAT01", start="31022019", end="10032019"),  # start invalid: kept
+        build.rps("PAT02", start="01022019", end="31022019"),  # end invalid: skipped (date)
+        build.rps("PAT03", start="XXXXXXXX", end="YYYYYYYY"),  # both: skipped, no warning
+        build.rps("PAT04"),
+        build.rps("", start="00000000"),  # ipp blank: skipped, no warning
+    ]
+    table = read_rps(lines)
+    report = table.report
+    assert report.lines_kept == 2
+    assert report.skipped == {"date": 2, "ipp": 1}
+    assert report.kept_with_warning == {"sequence_start": 1}
+    assert report.first_lines == {"date": [2, 3], "ipp": [5], "sequence_start": [1]}
+    assert table.frame["IPP"].tolist() == ["PAT01", "PAT04"]
+    assert table.frame["DTDEBSEQ"].isna().tolist() == [True, False]
 
 
 def test_first_lines_keeps_five_line_numbers(build):

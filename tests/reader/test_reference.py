@@ -12,12 +12,15 @@ import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from lotas_core.selection.pipeline import select
 from lotas_plugins.psy_sma_2021.demo import write_demo_archive
 
-REASONS = ("length", "format", "finess", "date", "birth_date", "ipp")
+#: Spec section 2 v2: blocking reasons in checking order, then the warnings of kept lines.
+REASONS = ("length", "format", "finess", "date", "ipp")
+WARNINGS = ("birth_date", "sequence_start")
 
 
 def _date(text: str) -> date | None:
@@ -29,8 +32,16 @@ def _date(text: str) -> date | None:
         return None
 
 
+def _count(report: dict, table: str, key: str, number: int) -> None:
+    report[table][key] = report[table].get(key, 0) + 1
+    report["first_lines"].setdefault(key, [])
+    if len(report["first_lines"][key]) < 5:
+        report["first_lines"][key].append(number)
+
+
 def _parse(data: bytes, finess: str, kind: str) -> tuple[list[dict], dict]:
-    report = {"lines_read": 0, "lines_kept": 0, "skipped": {}, "first_lines": {}}
+    report = {"lines_read": 0, "lines_kept": 0, "skipped": {}, "first_lines": {},
+              "kept_with_warning": {}}
     kept = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
         line = raw[:-1] if raw.endswith(b"\r") else raw
@@ -39,6 +50,7 @@ def _parse(data: bytes, finess: str, kind: str) -> tuple[list[dict], dict]:
         report["lines_read"] += 1
         text = line.decode("latin-1")
         reason = None
+        warnings = []
         if kind == "raa":
             nbda = text[90:92]
             if len(text) < 92 or not nbda.isdigit() or len(text) != 92 + 8 * int(nbda):
@@ -49,10 +61,10 @@ def _parse(data: bytes, finess: str, kind: str) -> tuple[list[dict], dict]:
                 reason = "finess"
             elif _date(text[67:75]) is None:
                 reason = "date"
-            elif _date(text[41:49]) is None:
-                reason = "birth_date"
             elif not text[21:41].strip(" "):
                 reason = "ipp"
+            elif _date(text[41:49]) is None:
+                warnings.append("birth_date")
         else:
             nbda, nbza = text[148:150], text[150:152]
             if (len(text) < 152 or not nbda.isdigit() or not nbza.isdigit()
@@ -62,20 +74,23 @@ def _parse(data: bytes, finess: str, kind: str) -> tuple[list[dict], dict]:
                 reason = "format"
             elif text[0:9] != finess:
                 reason = "finess"
-            elif _date(text[108:116]) is None or _date(text[116:124]) is None:
+            elif _date(text[116:124]) is None:
                 reason = "date"
             elif not text[21:41].strip(" "):
                 reason = "ipp"
+            elif _date(text[108:116]) is None:
+                warnings.append("sequence_start")
         if reason:
-            report["skipped"][reason] = report["skipped"].get(reason, 0) + 1
-            report["first_lines"].setdefault(reason, [])
-            if len(report["first_lines"][reason]) < 5:
-                report["first_lines"][reason].append(number)
+            _count(report, "skipped", reason, number)
             continue
+        for warning in warnings:
+            _count(report, "kept_with_warning", warning, number)
         report["lines_kept"] += 1
         kept.append({"text": text, "ipp": text[21:41].rstrip(" ")})
     report["skipped"] = {r: report["skipped"][r] for r in REASONS if r in report["skipped"]}
-    report["first_lines"] = {r: report["first_lines"][r] for r in REASONS
+    report["kept_with_warning"] = {w: report["kept_with_warning"][w] for w in WARNINGS
+                                   if w in report["kept_with_warning"]}
+    report["first_lines"] = {r: report["first_lines"][r] for r in REASONS + WARNINGS
                              if r in report["first_lines"]}
     return kept, report
 
@@ -96,7 +111,8 @@ def reference(raa: bytes, rps: bytes | None, finess: str):
     fulltime = set()
     for order, rec in enumerate(rps_lines):
         t = rec["text"]
-        start, end = _date(t[108:116]), _date(t[116:124])
+        end = _date(t[116:124])
+        start = _date(t[108:116]) or end  # an invalid start: the sequence is [end, end]
         if start <= y1 and end >= y0:
             stays.setdefault(rec["ipp"], []).append((end, order, t))
             if t[55:57] == "01":
@@ -119,8 +135,10 @@ def reference(raa: bytes, rps: bytes | None, finess: str):
             latest = max(a[0] for a in second)
             ref_order = min(o for d, o in second if d == latest)
             t = raa_lines[ref_order]["text"]
-            birth = _date(t[41:49])
-            age = latest.year - birth.year - ((latest.month, latest.day) < (birth.month, birth.day))
+            birth = _date(t[41:49])  # the reference act's own birth date, never another's
+            age = None if birth is None else (
+                latest.year - birth.year - ((latest.month, latest.day) < (birth.month, birth.day))
+            )
             codes = [t[82:90]] + [t[92 + 8 * i: 100 + 8 * i] for i in range(int(t[90:92]))]
             listeda: list[str] = []
             for code in codes:
@@ -157,7 +175,11 @@ def _compare(lotas, folder: Path, path: Path) -> None:
             assert key not in got
             continue
         assert {k: got[key][k] for k in expected} == expected
-    assert sel.patients.to_dict("records") == rows
+    got_rows = [
+        {k: (None if v is pd.NA else v) for k, v in row.items()}  # a blank AGE is NA
+        for row in sel.patients.to_dict("records")
+    ]
+    assert got_rows == rows
     return sel
 
 
@@ -169,7 +191,7 @@ def test_demo_archives_agree_with_the_reference(tmp_path, lotas, seed):
 
 def _mutate(line: str, rng: random.Random) -> str:
     """Damage or vary one line the way real files do (or leave it alone)."""
-    choice = rng.randrange(12)
+    choice = rng.randrange(14)
     pos = rng.randrange(len(line))
     if choice == 0:
         return line[:pos]
@@ -183,11 +205,16 @@ def _mutate(line: str, rng: random.Random) -> str:
         return rng.choice(["000000002", "00000000 "]) + line[9:]
     if choice == 5:
         return line[:21] + rng.choice([" " * 20, "pat01".ljust(20), " PAT01".ljust(20)]) + line[41:]
+    bad_dates = ["31022019", "        ", "00000000", "1506198X", "29022019"]
+    if choice == 6:  # the birth date (a warning in RAA lines, unchecked in RPS lines)
+        return line[:41] + rng.choice(bad_dates) + line[49:]
+    if choice == 7 and len(line) >= 124:  # the RPS sequence start (a warning), or the end
+        cut = rng.choice([108, 108, 116])
+        return line[:cut] + rng.choice(bad_dates) + line[cut + 8:]
     return line
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_damaged_lines_agree_with_the_reference(tmp_path, lotas, build, seed):
+def _damaged_archive(folder: Path, build, seed: int) -> Path:
     rng = random.Random(seed)
     ipps = ["PAT01", "PAT02", "pat01", "PAT03", " PAT01", "PAT04  X"]
     days = ["31122018", "01012019", "15062019", "30062019", "01072019", "29092019", "29092019",
@@ -214,5 +241,24 @@ def test_damaged_lines_agree_with_the_reference(tmp_path, lotas, build, seed):
         rps.append(_mutate(line, rng))
     eol = rng.choice(["\r\n", "\n"])
     raa.insert(rng.randrange(len(raa)), "")  # an empty line
-    path = build.archive(tmp_path, raa, rps, eol=eol)
+    return build.archive(folder, raa, rps, eol=eol)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_damaged_lines_agree_with_the_reference(tmp_path, lotas, build, seed):
+    path = _damaged_archive(tmp_path, build, seed)
     _compare(lotas, tmp_path, path)
+
+
+def test_damaged_lines_exercise_every_reason_and_warning(tmp_path, build):
+    """The seeds above are worth something only if they meet every case of spec section 2."""
+    seen: set[str] = set()
+    blank_ages = 0
+    for seed in range(8):
+        raa, rps = _members(_damaged_archive(tmp_path / str(seed), build, seed))
+        _, raa_report, rps_report, rows = reference(raa, rps, "000000001")
+        for report in (raa_report, rps_report):
+            seen |= set(report["skipped"]) | {f"warn:{w}" for w in report["kept_with_warning"]}
+        blank_ages += sum(row["AGE"] is None for row in rows)
+    assert seen == set(REASONS) | {f"warn:{w}" for w in WARNINGS}
+    assert blank_ages >= 1

@@ -181,7 +181,7 @@ def test_no_valid_line_at_all_gives_an_empty_selection_and_a_warning(select_line
     assert list(sel.patients.columns) == [
         "IPP", "SEXE", "AGE", "DATACTE", "LISTEDA", "MODENT", "PROV", "MODSORT", "DEST"
     ]
-    assert any("finess" in warning for warning in sel.report.warnings)
+    assert any("motif principal : autre FINESS" in warning for warning in sel.report.warnings)
 
 
 def test_empty_raa_member_is_an_error(select_lines, build):
