@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from lotas_core.errors import ConfigError, UsageError
+from lotas_core.reading.inflate import InflateLimits
 
 APP_NAME = "lotas"
 FINESS_PATTERN = re.compile(r"^(\d{2}|2A|2B)\d{7}$")
@@ -90,6 +91,21 @@ class TransportSettings(BaseModel):
     """Options per transport name, validated by that transport's own options model."""
 
 
+class ReadingSettings(BaseModel):
+    """Bounds on reading archives: far above any real PIVOINE archive, they stop a hostile or
+    broken one (a "zip bomb") before it fills the memory (``docs/reader.md``)."""
+
+    max_member_mib: int = Field(2048, ge=1, le=1 << 20)
+    """Largest member (RAA, RPS) once inflated, and largest archive file, in MiB."""
+
+    max_compression_ratio: int = Field(100, ge=2)
+    """Largest ratio of a member's inflated size to its compressed size."""
+
+    def limits(self) -> InflateLimits:
+        """These bounds as the reader takes them."""
+        return InflateLimits(self.max_member_mib << 20, self.max_compression_ratio)
+
+
 class UISettings(BaseModel):
     """Behaviour of the terminal screen."""
 
@@ -124,6 +140,9 @@ class Settings(BaseSettings):
 
     ui: UISettings = Field(default_factory=UISettings)
     """Behaviour of the terminal screen."""
+
+    reading: ReadingSettings = Field(default_factory=ReadingSettings)
+    """Bounds on reading archives (inflated size, compression ratio)."""
 
     disabled_plugins: list[str] = Field(default_factory=list)
     """Plugin names (entry-point names) not to load."""

@@ -88,7 +88,8 @@ def run_eligible(ctx: CommandContext, args: argparse.Namespace) -> int:
     folder = ctx.archives(args.archives, campaign_id)
     progress = ProgressPrinter(sys.stderr) if (args.progress or _isatty(sys.stderr)) else None
     try:
-        selection = select(ctx.lotas, campaign_id, folder, finess, progress=progress)
+        selection = select(ctx.lotas, campaign_id, folder, finess, progress=progress,
+                           limits=ctx.settings.reading.limits())
     finally:
         if progress:
             progress.close()

@@ -51,7 +51,8 @@ def make_draw(
     finess = require_finess(finess or settings.finess)
     campaign = lotas.campaign(campaign_id or settings.campaign)
     folder = Path(folder) if folder is not None else lotas.archive_folder(settings, campaign.id)
-    selection = select(lotas, campaign.id, folder, finess, progress)
+    selection = select(lotas, campaign.id, folder, finess, progress,
+                       limits=settings.reading.limits())
     keys = selection.eligible_keys
     count = len(set(keys))
     if count == 0:
@@ -167,7 +168,8 @@ def verify_draw(
     # Only the recorded archive: a newer one in the folder must not replace it.
     with tempfile.TemporaryDirectory(prefix="lotas-verify-") as tmp:
         shutil.copy2(archive, Path(tmp) / archive.name)
-        selection = select(lotas, record.campaign_id, Path(tmp), record.finess)
+        selection = select(lotas, record.campaign_id, Path(tmp), record.finess,
+                           limits=settings.reading.limits())
         # The report may name the folder it read: put the user's folder back in its place.
         report = json.loads(
             json.dumps(selection.report.to_dict()).replace(

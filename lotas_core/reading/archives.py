@@ -8,6 +8,8 @@ first reading is not a valid date the second is used. Anything else in the folde
 from __future__ import annotations
 
 import hashlib
+import mmap
+import os
 import re
 import struct
 import zipfile
@@ -19,6 +21,17 @@ from typing import BinaryIO
 
 from lotas_core.errors import ArchiveError
 from lotas_core.fsutil import file_sha256
+from lotas_core.reading.inflate import (
+    InflateLimits,
+    check_declared,
+    current_limits,
+    inflate_deflated,
+    inflate_error,
+    member_buffer,
+    shown_name,
+    size_fr,
+    wrong_size,
+)
 from lotas_core.reading.records import ArchiveInfo, ProgressCallback
 
 ARCHIVE_NAME = re.compile(
@@ -26,18 +39,16 @@ ARCHIVE_NAME = re.compile(
     r"(?P<ts>\d{14})\.(?P<kind>in|out)\.zip$",
     re.IGNORECASE,
 )
+#: A member's bytes: a slice of the archive (stored), or the buffer it was inflated into.
+Member = bytes | bytearray | mmap.mmap
 #: How many other file names an error message lists.
 SHOWN_NAMES = 5
 _READ_CHUNK = 1 << 24
 
-try:  # ISA-L inflates deflate streams 2-3 times faster than zlib, when installed
+try:  # ISA-L's CRC-32 is faster than zlib's, when installed
     from isal.isal_zlib import crc32 as _crc32
-    from isal.isal_zlib import decompress as _inflate
-    from isal.isal_zlib import error as _inflate_error
 except ImportError:  # pragma: no cover - depends on the installation
     from zlib import crc32 as _crc32
-    from zlib import decompress as _inflate
-    from zlib import error as _inflate_error
 
 
 @dataclass(frozen=True)
@@ -149,13 +160,14 @@ def read_members(
     path: Path,
     wanted: dict[str, tuple[str, ...]],
     progress: ProgressCallback | None = None,
-) -> tuple[dict[str, bytes | bytearray], list[str]]:
+    limits: InflateLimits | None = None,
+) -> tuple[dict[str, Member], list[str]]:
     """Read the members named by suffix: ``{"raa": (".rpa.txt", ".raa.txt"), ...}``.
 
     Returns the bytes by key (keys without a member are absent) and all member names. A corrupt
     or non-zip file raises ``ArchiveError`` naming it.
     """
-    _, members, names = read_archive(path, wanted, progress)
+    _, members, names = read_archive(path, wanted, progress, limits)
     return members, names
 
 
@@ -163,17 +175,32 @@ def read_archive(
     path: Path,
     wanted: dict[str, tuple[str, ...]],
     progress: ProgressCallback | None = None,
-) -> tuple[ArchiveInfo, dict[str, bytes | bytearray], list[str]]:
+    limits: InflateLimits | None = None,
+) -> tuple[ArchiveInfo, dict[str, Member], list[str]]:
     """``archive_info`` and ``read_members`` from one pass over the file.
 
     The archive is read into memory once: its SHA-256 and its members come from the same bytes
     (hashing the file, then unzipping it, read it twice). Holding the compressed bytes costs no
     more than holding a compressed member while it is inflated, which any reader does; only the
-    zip directory is read through ``zipfile``.
+    zip directory is read through ``zipfile``. Every member is inflated within ``limits``
+    (``reading.inflate``; the current ones when None): an archive file larger than the member
+    limit, a member that declares or inflates to more, a compression ratio above the limit, a
+    real size other than the declared one, a password or two members of the same name: one
+    ``ArchiveError`` naming the file and what to do.
     """
     path = Path(path)
+    limits = limits if limits is not None else current_limits()
     try:
         with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limits.max_member_bytes:
+                raise ArchiveError(
+                    f"L'archive « {path.name} » fait {size_fr(size)}, au-delà de la limite de "
+                    f"lotas ({size_fr(limits.max_member_bytes)}) : ce n'est pas une sauvegarde "
+                    "PIVOINE ordinaire ; retirez-la du dossier des archives, ou relevez "
+                    "reading.max_member_mib dans les paramètres si elle est authentique.",
+                    f"archive {path} is {size} bytes, above the limit",
+                )
             data = handle.read()
             if not data:
                 raise ArchiveError(
@@ -182,18 +209,26 @@ def read_archive(
                     f"archive {path} is empty",
                 )
             sha256 = hashlib.sha256(data).hexdigest()
-            members, names = _unzip(handle, data, wanted, progress)
+            members, names = _unzip(handle, data, wanted, progress, path.name, limits)
     except (
-        zipfile.BadZipFile, zlib.error, _inflate_error, EOFError, NotImplementedError, ValueError
+        zipfile.BadZipFile, zlib.error, inflate_error, EOFError, NotImplementedError, ValueError
     ) as exc:
         raise ArchiveError(
             f"L'archive « {path.name} » est corrompue ou n'est pas un fichier zip ({exc}) : "
             "refaites la sauvegarde PIVOINE ou retirez ce fichier du dossier.",
             f"corrupt archive {path}: {exc}",
         ) from None
+    except MemoryError:
+        raise ArchiveError(
+            f"Mémoire insuffisante pour lire l'archive « {path.name} » : fermez d'autres "
+            "programmes, ou abaissez reading.max_member_mib dans les paramètres pour qu'une "
+            "archive trop grosse soit refusée plus tôt.",
+            f"out of memory reading {path}",
+        ) from None
     except OSError as exc:
         raise ArchiveError(
-            f"Archive illisible « {path.name} » : {exc.strerror or exc}.",
+            f"Archive illisible « {path.name} » ({exc.strerror or exc}) : vérifiez que le "
+            "fichier est lisible par votre compte (droits, disque réseau) puis recommencez.",
             f"unreadable archive {path}: {exc}",
         ) from None
     info = ArchiveInfo(path=path, name=path.name, sha256=sha256, size=len(data))
@@ -205,29 +240,60 @@ def _unzip(
     data: bytes,
     wanted: dict[str, tuple[str, ...]],
     progress: ProgressCallback | None,
-) -> tuple[dict[str, bytes | bytearray], list[str]]:
+    archive: str,
+    limits: InflateLimits,
+) -> tuple[dict[str, Member], list[str]]:
     """The wanted members (by key) and every member name of the zip open as ``handle``."""
     with zipfile.ZipFile(handle) as zf:
-        names = [i.filename for i in zf.infolist() if not i.is_dir()]
-        out: dict[str, bytes | bytearray] = {}
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        _refuse_duplicates(archive, [i.filename for i in infos])
+        names = [i.filename for i in infos]
+        out: dict[str, Member] = {}
         for key, suffixes in wanted.items():
             name = find_member(names, suffixes)
             if name is not None:
-                out[key] = _read_member(data, zf, zf.getinfo(name), progress)
+                info = zf.getinfo(name)
+                out[key] = _read_member(data, zf, info, progress, archive, limits)
     return out, names
 
 
+def _refuse_duplicates(archive: str, names: list[str]) -> None:
+    """Two members of one name (or of names that differ only by case): which one is the RAA?
+    ``zipfile`` would silently take the last; lotas refuses the archive."""
+    seen: set[str] = set()
+    for name in names:
+        key = name.casefold()
+        if key in seen:
+            raise ArchiveError(
+                f"L'archive « {archive} » contient plusieurs fichiers nommés "
+                f"« {shown_name(name)} » : archive ambiguë (piégée ou mal refaite) ; refaites la "
+                "sauvegarde PIVOINE ou retirez ce fichier du dossier des archives.",
+                f"archive {archive} has duplicate member names ({name!r})",
+            )
+        seen.add(key)
+
+
 def _read_member(
-    data: bytes, zf: zipfile.ZipFile, info: zipfile.ZipInfo, progress: ProgressCallback | None
-) -> bytes | bytearray:
-    """Inflate one member in one call when possible (one allocation, no copy of the result).
+    data: bytes, zf: zipfile.ZipFile, info: zipfile.ZipInfo, progress: ProgressCallback | None,
+    archive: str, limits: InflateLimits,
+) -> Member:
+    """Inflate one member, within ``limits``, into one buffer of its declared size.
 
     Deflated and stored members are sliced straight from the archive bytes at their local
-    header, as ``zipfile`` does, and checked against their CRC-32; other methods (and encrypted
-    members, which ``zipfile`` refuses with a clear error) go through ``zipfile``.
+    header, as ``zipfile`` does, inflated as a bounded stream and checked against their CRC-32;
+    other methods go through ``zipfile``, with the same size checks.
     """
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 1:
-        return _read_member_chunks(zf, info, progress)
+    if info.flag_bits & 1:
+        raise ArchiveError(
+            f"L'archive « {archive} » est protégée par un mot de passe (fichier "
+            f"« {shown_name(info.filename)} ») : lotas lit les sauvegardes PIVOINE telles que "
+            "PIVOINE les écrit, sans mot de passe ; copiez la sauvegarde d'origine dans le "
+            "dossier des archives.",
+            f"archive {archive} is encrypted",
+        )
+    check_declared(archive, info.filename, info.file_size, info.compress_size, limits)
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return _read_member_chunks(zf, info, progress, archive)
     header = data[info.header_offset : info.header_offset + 30]
     if len(header) != 30 or header[:4] != b"PK\x03\x04":
         raise zipfile.BadZipFile(f"{info.filename}: bad local header")
@@ -237,34 +303,38 @@ def _read_member(
         raise zipfile.BadZipFile(f"{info.filename}: truncated")
     if progress:
         progress(f"Décompression de {info.filename}", 0.0)
+    member: bytes | bytearray | mmap.mmap
     if info.compress_type == zipfile.ZIP_STORED:
-        member: bytes = data[start : start + info.compress_size]
+        if info.compress_size != info.file_size:
+            raise wrong_size(archive, info.filename, info.file_size)
+        member = data[start : start + info.compress_size]
     else:
         with memoryview(data) as view, view[start : start + info.compress_size] as packed:
-            member = _inflate(packed, -15, max(info.file_size, 1))
-    if len(member) != info.file_size or _crc32(member) != info.CRC:
-        raise zipfile.BadZipFile(f"{info.filename}: bad CRC-32 or size")
+            member = inflate_deflated(packed, archive, info.filename, info.file_size, limits)
+    if _crc32(member) != info.CRC:
+        raise zipfile.BadZipFile(f"{info.filename}: bad CRC-32")
     if progress:
         progress(f"Décompression de {info.filename}", 1.0)
     return member
 
 
 def _read_member_chunks(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, progress: ProgressCallback | None
-) -> bytearray:
-    """Inflate one member through ``zipfile`` into a buffer allocated once."""
-    out = bytearray(info.file_size)
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, progress: ProgressCallback | None, archive: str
+) -> bytearray | mmap.mmap:
+    """Inflate one member through ``zipfile`` into a buffer of its declared (and accepted)
+    size, allocated once; one byte more or less than declared and it is refused."""
+    out = member_buffer(info.file_size, info.compress_size)
     view = memoryview(out)
     pos = 0
     with zf.open(info) as member:
-        while chunk := member.read(_READ_CHUNK):
+        while chunk := member.read(min(_READ_CHUNK, info.file_size - pos + 1)):
             end = pos + len(chunk)
             if end > len(out):
-                raise zipfile.BadZipFile(f"{info.filename}: size larger than declared")
+                raise wrong_size(archive, info.filename, info.file_size)
             view[pos:end] = chunk
             pos = end
             if progress and info.file_size:
                 progress(f"Décompression de {info.filename}", pos / info.file_size)
     if pos != len(out):
-        raise zipfile.BadZipFile(f"{info.filename}: truncated")
+        raise wrong_size(archive, info.filename, info.file_size)
     return out

@@ -15,6 +15,7 @@ result need per-row Python work (``FixedWidthTable.repeat``).
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -267,7 +268,7 @@ def _block_runner(blocks: int) -> Iterator[Callable[..., Iterator[Any]]]:
 
 
 def read_fixed_width(
-    data: bytes | bytearray | memoryview,
+    data: bytes | bytearray | memoryview | mmap.mmap,
     layout: Layout,
     *,
     finess: str,

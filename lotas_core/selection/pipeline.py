@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lotas_core.errors import PluginError
+from lotas_core.reading.inflate import InflateLimits, limits_scope
 from lotas_core.reading.records import ArchiveInfo, ParseReport, ProgressCallback
 from lotas_core.selection.columns import RowColumn
 
@@ -49,11 +50,17 @@ def select(
     folder: Path,
     finess: str,
     progress: ProgressCallback | None = None,
+    limits: InflateLimits | None = None,
 ) -> Selection:
-    """Read the archive in ``folder`` and apply the campaign's rules in order."""
+    """Read the archive in ``folder`` and apply the campaign's rules in order.
+
+    ``limits`` bound the inflation of the archive's members (``Settings.reading``); None keeps
+    the current ones (the defaults unless a ``limits_scope`` is open).
+    """
     campaign = lotas.campaign(campaign_id)
     source = lotas.record_source(campaign.record_source)
-    records = source.read(Path(folder), finess, campaign, progress)
+    with limits_scope(limits):
+        records = source.read(Path(folder), finess, campaign, progress)
     # Imported only now: a record source may import pandas while it inflates the archive.
     import pandas as pd
 

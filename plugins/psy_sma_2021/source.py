@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lotas_core.errors import ArchiveError
-from lotas_core.reading.archives import find_archive, find_member, read_archive
+from lotas_core.reading.archives import Member, find_archive, find_member, read_archive
 from lotas_core.reading.fixedwidth import FixedWidthTable, read_fixed_width, split_lines
+from lotas_core.reading.inflate import InflateLimits, current_limits
 from lotas_core.reading.layouts import Layout
 from lotas_core.reading.reasons import reason_label
 from lotas_core.reading.records import (
@@ -62,7 +63,8 @@ class PivoineInSource(RecordSource):
         # Hashing, inflating and finding line ends run outside the GIL: pandas (needed next) is
         # imported meanwhile, on the other core.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(_inflate_and_split, path, wanted)
+            # The current limits are read here: a context variable does not follow the thread.
+            future = pool.submit(_inflate_and_split, path, wanted, current_limits())
             import pandas  # noqa: F401
             info, members, names, raa_lines = future.result()
         if progress:
@@ -100,11 +102,11 @@ class PivoineInSource(RecordSource):
 
 
 def _inflate_and_split(
-    path: Path, wanted: dict[str, tuple[str, ...]]
-) -> tuple[ArchiveInfo, dict[str, bytes | bytearray], list[str], tuple[np.ndarray, ...] | None]:
-    """Read the archive (hash and members, one pass) and find the RAA line ends: large
-    operations that run outside the GIL, while the caller imports pandas."""
-    info, members, names = read_archive(path, wanted)
+    path: Path, wanted: dict[str, tuple[str, ...]], limits: InflateLimits
+) -> tuple[ArchiveInfo, dict[str, Member], list[str], tuple[np.ndarray, ...] | None]:
+    """Read the archive (hash and members, one pass, within ``limits``) and find the RAA line
+    ends: large operations that run outside the GIL, while the caller imports pandas."""
+    info, members, names = read_archive(path, wanted, limits=limits)
     raa = members.get("raa")
     lines = split_lines(np.frombuffer(raa, np.uint8)) if raa is not None else None
     return info, members, names, lines

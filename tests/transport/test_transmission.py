@@ -147,8 +147,9 @@ def test_an_edited_draw_is_never_transmitted(lotas, spy, drawn, receiver_factory
     settings = settings_for(receiver.url)
     conn = sqlite3.connect(settings.history_path)
     conn.execute("DROP TRIGGER draws_no_update")
-    conn.execute("UPDATE draws SET entry_json = replace(entry_json, '\"AGE\":', '\"AGE\":9')"
-                 " WHERE draw_id = ?", (record.draw_id,))
+    # (AGE may be null: an edit of LISTEDA keeps the JSON valid whatever the rows hold)
+    conn.execute("UPDATE draws SET entry_json = replace(entry_json, '\"LISTEDA\":\"',"
+                 " '\"LISTEDA\":\"X') WHERE draw_id = ?", (record.draw_id,))
     conn.commit()
     conn.close()
     with pytest.raises(CheckFailed, match="modifié dans l'historique"):
