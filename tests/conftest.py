@@ -36,3 +36,61 @@ def config_file(isolated_lotas_env: Path) -> Path:
 def data_dir(isolated_lotas_env: Path) -> Path:
     """The data folder of this test (history, spools)."""
     return isolated_lotas_env / "lotas-data"
+
+
+#: The child of ``run_as_nobody``: ``WARM`` runs with the test's identity (it imports what the
+#: command needs: the interpreter may live where the unprivileged user cannot read), then the
+#: process drops to ``nobody`` when it is root, and runs ``CODE``.
+_AS_NOBODY = r"""
+import os, sys
+exec(sys.argv[1])
+if os.geteuid() == 0:
+    import pwd
+    user = pwd.getpwnam("nobody")
+    os.setgroups([])
+    os.setgid(user.pw_gid)
+    os.setuid(user.pw_uid)
+assert os.geteuid() != 0, "still root"
+exec(sys.argv[2])
+"""
+
+
+@pytest.fixture
+def shared_dir():
+    """A folder an unprivileged user can reach (``tmp_path`` lies under a root-only folder)."""
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="lotas-test-"))
+    path.chmod(0o755)
+    yield path
+    for sub in [path, *path.rglob("*")]:  # give back what a test took away, then remove
+        try:
+            sub.chmod(0o755 if sub.is_dir() else 0o644)
+        except OSError:
+            pass
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def run_as_nobody(shared_dir: Path):
+    """``run_as_nobody(code, warm="")``: run Python ``code`` in a child process as the
+    unprivileged user ``nobody`` (tests run as root here, and root reads every file whatever
+    its mode), with HOME, the settings file and the data folder in ``shared_dir``. ``warm``
+    runs first with the test's identity. Returns the ``CompletedProcess`` (text)."""
+    import subprocess
+    import sys
+
+    def run(code: str, warm: str = "") -> subprocess.CompletedProcess:
+        env = {
+            **os.environ,
+            "HOME": str(shared_dir),
+            "LOTAS_CONFIG_FILE": str(shared_dir / "lotas-config.toml"),
+            "LOTAS_DATA_DIR": str(shared_dir / "data"),
+        }
+        return subprocess.run(
+            [sys.executable, "-c", _AS_NOBODY, warm, code], capture_output=True, text=True,
+            env=env, timeout=120, check=False,
+        )
+
+    return run

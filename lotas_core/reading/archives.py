@@ -98,6 +98,19 @@ def pattern_fr(finess: str, year: int, month: int, kind: str = "in") -> str:
 def find_archive(folder: Path, finess: str, year: int, month: int, kind: str = "in") -> Path:
     """The newest archive of ``finess`` for ``year``/``month`` in ``folder``."""
     folder = Path(folder)
+    try:
+        return _find_archive(folder, finess, year, month, kind)
+    except OSError as exc:  # no right to list or to look into the folder (or its parents)
+        raise ArchiveError(
+            f"Le dossier des archives PIVOINE « {folder} » n'est pas lisible "
+            f"({exc.strerror or exc}) : donnez à votre compte le droit de lire et d'ouvrir ce "
+            "dossier, ou indiquez-en un autre (--archives ou paramètre « Emplacement des "
+            "archives PIVOINE »).",
+            f"archive folder {folder} cannot be read: {exc}",
+        ) from None
+
+
+def _find_archive(folder: Path, finess: str, year: int, month: int, kind: str) -> Path:
     if not folder.exists():
         raise ArchiveError(
             f"Le dossier des archives PIVOINE « {folder} » n'existe pas : indiquez le bon dossier "

@@ -175,3 +175,51 @@ def test_duplicate_member_names_are_refused(tmp_path, build, second):
             zf.writestr(second, "".join(line + "\r\n" for line in build.eligible_pair("PAT9")))
     with pytest.raises(ArchiveError, match="contient plusieurs fichiers nommés"):
         read_members(path, {"raa": (".rpa.txt",)})
+
+
+#: Imports everything ``lotas eligible`` needs by running it once on a readable archive.
+WARM_ELIGIBLE = """
+import io, contextlib
+from lotas_core.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    assert main(["eligible", "--archives", {ok!r}, "--finess", "000000001"]) == 0
+"""
+ELIGIBLE = """
+from lotas_core.cli.main import main
+sys.exit(main(["eligible", "--archives", {folder!r}, "--finess", "000000001"]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("folder_mode", "parent_mode", "target"),
+    [
+        (0o000, 0o755, "folder"),  # no right at all on the folder
+        (0o311, 0o755, "folder"),  # can enter, cannot list
+        (0o644, 0o755, "folder"),  # can list, cannot look at the files
+        (0o755, 0o000, "folder"),  # cannot reach the folder at all
+        (0o755, 0o755, "file"),  # the archive itself is unreadable
+    ],
+)
+def test_unreadable_folder_or_archive_is_one_french_line(
+    shared_dir, run_as_nobody, build, folder_mode, parent_mode, target
+):
+    ok = shared_dir / "ok"
+    build.archive(ok, build.eligible_pair())
+    for path in [ok, *ok.iterdir()]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    parent = shared_dir / "parent"
+    folder = parent / "archives"
+    archive = build.archive(folder, build.eligible_pair())
+    archive.chmod(0o000 if target == "file" else 0o644)
+    folder.chmod(folder_mode)
+    parent.chmod(parent_mode)
+    proc = run_as_nobody(ELIGIBLE.format(folder=str(folder)), WARM_ELIGIBLE.format(ok=str(ok)))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    if target == "file":
+        assert f"Archive illisible « {archive.name} »" in lines[0]
+        assert "lisible par votre compte" in lines[0]
+    else:
+        assert f"« {folder} » n'est pas lisible" in lines[0]
+        assert "donnez à votre compte le droit" in lines[0]
