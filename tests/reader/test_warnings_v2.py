@@ -127,7 +127,7 @@ def test_blank_ipp_blocks_before_the_birth_date_warning(select_lines, build):
 def test_blank_age_goes_blank_through_draw_history_exports_and_payload(tmp_path, lotas, build):
     from openpyxl import load_workbook
 
-    from lotas_core.draws.exports import to_csv, to_tsv, write_xlsx
+    from lotas_core.draws.exports import to_csv, to_tsv, xlsx_bytes
     from lotas_core.draws.service import make_draw, verify_draw
     from lotas_core.settings import Settings
     from lotas_core.transmission.sending import payload_document
@@ -140,12 +140,13 @@ def test_blank_age_goes_blank_through_draw_history_exports_and_payload(tmp_path,
     ages = {row["IPP"]: row["AGE"] for row in record.rows}
     assert ages == {"PAT01": None, "PAT02": 39}
     assert verify_draw(lotas, settings, record.draw_id, tmp_path / "arch") == []
-    for text, sep in ((to_tsv(record), "\t"), (to_csv(record), ",")):
+    layout = lotas.campaign("psy_sma_2021").row_layout()
+    for text, sep in ((to_tsv(record, layout), "\t"), (to_csv(record, layout), ",")):
         line = next(line for line in text.splitlines() if "PAT01" in line)
         assert line.split(sep)[4] == ""  # AGE
-    write_xlsx(record, tmp_path / "t.xlsx")
+    (tmp_path / "t.xlsx").write_bytes(xlsx_bytes(record, layout))
     sheet = load_workbook(tmp_path / "t.xlsx")["Tirage"]
     row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[2] == "PAT01")
     assert row[4] is None
-    sent = {row["NUMTAS"]: row["AGE"] for row in payload_document(record)["rows"]}
+    sent = {row["NUMTAS"]: row["AGE"] for row in payload_document(record, layout)["rows"]}
     assert sorted(sent.values(), key=str) == [39, None]
