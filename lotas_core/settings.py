@@ -280,3 +280,38 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
         data.pop("data_dir", None)
     atomic_write_bytes(target, tomli_w.dumps(strip_secrets(data)).encode("utf-8"), private=False)
     return target
+
+
+def update_settings_file(path: Path, keys: tuple[str, ...], value: Any) -> Path:
+    """Set one value in the TOML file (created if missing), keeping everything else as it is.
+
+    For values lotas records on the user's behalf (a trusted certificate fingerprint); never a
+    secret (``SECRET_KEY_MARKERS`` are refused).
+    """
+    import tomllib
+
+    import tomli_w
+
+    from lotas_core.fsutil import atomic_write_bytes
+
+    if any(_is_secret_key(key) for key in keys):
+        raise ValueError("a secret is never written to the settings file")
+    path = Path(path)
+    data: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            raise ConfigError(
+                f"Fichier de paramètres illisible : {path} ({exc}). Corrigez-le ou supprimez-le.",
+                f"Unreadable config file {path}: {exc}",
+            ) from None
+    node = data
+    for key in keys[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    node[keys[-1]] = value
+    atomic_write_bytes(path, tomli_w.dumps(data).encode("utf-8"), private=False)
+    return path

@@ -7,6 +7,7 @@ import json
 
 from lotas_core.cli.context import CommandContext
 from lotas_core.settings import strip_secrets
+from lotas_core.transmission.redaction import redact_credentials
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(ctx: CommandContext, args: argparse.Namespace) -> int:
     loaded = ctx.loaded
     folder = _archive_folder(ctx)
-    data = strip_secrets(loaded.settings.model_dump(mode="json"))
+    # no password key, and no URL user information (an options model refuses it at use time)
+    data = redact_credentials(strip_secrets(loaded.settings.model_dump(mode="json")))
     state = "chargé" if loaded.config_file_found else "absent : valeurs par défaut"
     if args.format == "json":
         payload = {

@@ -47,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     history.add_argument("--format", choices=("table", "json"), default="table")
     history.add_argument("--check", action="store_true",
                          help="vérifie la chaîne d'empreintes (code 1 si altérée)")
+    history.add_argument("--no-refresh", action="store_true",
+                         help="n'interroge pas le serveur e-POP sur les tirages en attente")
     history.set_defaults(func=run_history)
 
     export = subparsers.add_parser("export", help="exporte un tirage enregistré")
@@ -136,23 +138,43 @@ def run_history(ctx: CommandContext, args: argparse.Namespace) -> int:
         return 0
     finess = ctx.finess(args.finess) if args.finess else None
     records = history.list(finess=finess)
+    deliveries = _deliveries(ctx, history, records, refresh=not args.no_refresh)
     if args.format == "json":
         entries = []
         for record in records:
             data = to_dict(record, ctx.lotas.row_layout(record.campaign_id, record.rows))
             data.pop("rows")
             data.pop("parse_report")
+            delivery = deliveries[record.draw_id].to_dict()
+            delivery.pop("events")
+            data["delivery"] = delivery
             entries.append(data)
         print(json.dumps({"draws": entries}, indent=2, ensure_ascii=False))
         return 0
     if not records:
         print("Aucun tirage enregistré.")
         return 0
+    unrefreshed = ""
     for record in records:
-        sent = " transmis" if record.transmissions else ""
+        delivery = deliveries[record.draw_id]
+        unrefreshed = unrefreshed or delivery.refresh_error_fr
         print(f"{record.label()}  {record.draw_id}  "
-              f"{record.sizes.main} + {record.sizes.reserve}{sent}")
+              f"{record.sizes.main} + {record.sizes.reserve}  {delivery.label_fr}")
+    if unrefreshed:
+        print(f"lotas: état des transmissions en attente non actualisé : {unrefreshed}",
+              file=sys.stderr)
     return 0
+
+
+def _deliveries(ctx: CommandContext, history: object, records: list, *, refresh: bool) -> dict:
+    """Each draw's transmission state; the pending ones asked of their intermediary."""
+    from lotas_core.transmission.credentials import Credentials
+    from lotas_core.transmission.delivery import refresh_many, summarize
+
+    if refresh and records:
+        return refresh_many(ctx.lotas, ctx.settings, history, records, Credentials())
+    return {record.draw_id: summarize(record.draw_id, history.transmissions(record.draw_id))
+            for record in records}
 
 
 def run_export(ctx: CommandContext, args: argparse.Namespace) -> int:

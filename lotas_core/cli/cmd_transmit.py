@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from lotas_core.cli.context import CommandContext
@@ -27,12 +28,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     transmit.add_argument("--format", choices=("table", "json"), default="table")
     transmit.set_defaults(func=run_transmit)
 
+    status = subparsers.add_parser(
+        "status", help="état de la transmission d'un tirage (en attente, transmis, échec)",
+        description="Donne l'état de la transmission du tirage DRAW_ID : queued (remis à un "
+        "intermédiaire, en attente), forwarding, delivered (transmis à QUALHAS), failed (avec la "
+        "raison), les accusés de réception et les dates. Pour un tirage en attente, interroge "
+        "l'intermédiaire (serveur e-POP) et enregistre tout changement dans l'historique.",
+    )
+    status.add_argument("draw_id", metavar="DRAW_ID")
+    status.add_argument("--format", choices=("table", "json"), default="table")
+    status.add_argument("--no-refresh", action="store_true",
+                        help="affiche l'état enregistré sans interroger l'intermédiaire")
+    status.set_defaults(func=run_status)
+
     test = subparsers.add_parser(
         "test-connection", help="teste la connexion vers e-PMSI (bouton « Tester »)",
-        description="Contacte e-PMSI ou le serveur e-POP sans rien envoyer.",
+        description="Contacte e-PMSI ou le serveur e-POP sans rien envoyer. Avec « Crypter », "
+        "affiche l'empreinte SHA-256 du certificat du serveur e-POP s'il n'est pas encore "
+        "approuvé ; --trust l'approuve et l'enregistre dans le fichier de paramètres.",
     )
     test.add_argument("--transport", default=None, metavar="NOM",
                       help="transport à tester (défaut : paramètre transport.name)")
+    test.add_argument("--trust", action="store_true",
+                      help="approuve le certificat présenté s'il n'y en a pas encore d'approuvé "
+                      "(vérifiez son empreinte auprès de l'administrateur)")
     test.set_defaults(func=run_test_connection)
 
 # -- client commands ------------------------------------------------------------------------------
@@ -46,31 +65,88 @@ def _credentials() -> Any:
 
 def run_transmit(ctx: CommandContext, args: argparse.Namespace) -> int:
     from lotas_core.draws.service import open_history
+    from lotas_core.transmission.delivery import summarize
     from lotas_core.transmission.sending import transmit
 
     history = open_history(ctx.settings)
     draw = history.get(args.draw_id)
     receipt = transmit(ctx.lotas, ctx.settings, draw.draw_id, args.transport, _credentials(),
                        history=history)
+    delivery = summarize(draw.draw_id, history.transmissions(draw.draw_id))
     if args.format == "json":
-        print(json.dumps(receipt.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps({**receipt.to_dict(), "state": delivery.state,
+                          "state_fr": delivery.label_fr}, ensure_ascii=False, indent=2))
         return 0
+    what = "accusé de réception" if receipt.final else "accusé de dépôt"
     if receipt.detail.get("from_history"):
-        print(f"Tirage {draw.label()} déjà transmis : accusé de réception {receipt.receipt} "
+        print(f"Tirage {draw.label()} déjà {delivery.label_fr} : {what} {receipt.receipt} "
               f"({receipt.transport}) ; rien n'a été renvoyé.")
-    elif receipt.duplicate:
+    elif receipt.duplicate and receipt.final:
         print(f"Tirage {draw.label()} : le destinataire l'avait déjà reçu ; accusé de réception "
               f"{receipt.receipt}.")
+    elif receipt.final:
+        print(f"Tirage {draw.label()} transmis à QUALHAS ({receipt.transport}) : accusé de "
+              f"réception {receipt.receipt}.")
     else:
-        print(f"Tirage {draw.label()} transmis ({receipt.transport}) : accusé de réception "
-              f"{receipt.receipt}.")
-    if receipt.detail.get("state") == "queued":
-        print("Le serveur e-POP l'a mis en attente et le transmettra à e-PMSI.")
+        print(f"Tirage {draw.label()} {delivery.label_fr} : {what} {receipt.receipt}.")
+    if delivery.pending:
+        print(f"Suivez sa transmission à QUALHAS avec « lotas status {draw.draw_id} ».")
     return 0
 
 
-def run_test_connection(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.transmission.sending import test_connection
+def run_status(ctx: CommandContext, args: argparse.Namespace) -> int:
+    from lotas_core.draws.service import open_history
+    from lotas_core.transmission.delivery import refresh, summarize
 
-    print(test_connection(ctx.lotas, ctx.settings, args.transport, _credentials()))
+    history = open_history(ctx.settings)
+    draw = history.get(args.draw_id)
+    if args.no_refresh:
+        delivery = summarize(draw.draw_id, history.transmissions(draw.draw_id))
+    else:
+        delivery = refresh(ctx.lotas, ctx.settings, history, draw, _credentials())
+    if args.format == "json":
+        print(json.dumps(delivery.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"Tirage {draw.label()} ({draw.draw_id}) : {delivery.label_fr}.")
+    for line in status_lines(delivery):
+        print(f"  {line}")
+    if delivery.refresh_error_fr:
+        print(f"lotas: état non actualisé : {delivery.refresh_error_fr}", file=sys.stderr)
+    return 0
+
+
+def status_lines(delivery: Any) -> list[str]:
+    """The receipts and times of a delivery, one French line each."""
+    lines = []
+    if delivery.handoff:
+        lines.append(f"Accusé de dépôt ({delivery.handoff.get('transport', '?')}) : "
+                     f"{delivery.handoff.get('receipt', '?')}, le {delivery.sent_at}")
+    if delivery.receipt:
+        lines.append(f"Accusé de réception QUALHAS : {delivery.receipt.get('receipt', '?')}, "
+                     f"enregistré le {delivery.delivered_at}")
+    if delivery.reason_fr and delivery.state != "failed":
+        lines.append(f"Dernière tentative : {delivery.reason_fr}")
+    if delivery.updated_at:
+        lines.append(f"Dernier changement d'état : {delivery.updated_at}")
+    return lines
+
+
+def run_test_connection(ctx: CommandContext, args: argparse.Namespace) -> int:
+    from lotas_core.transmission.contract import UntrustedCertificate
+    from lotas_core.transmission.sending import test_connection, trust_certificate
+
+    credentials = _credentials()
+    try:
+        print(test_connection(ctx.lotas, ctx.settings, args.transport, credentials))
+    except UntrustedCertificate as exc:
+        if not args.trust:
+            raise
+        name = args.transport or ctx.settings.transport.name
+        path = trust_certificate(ctx.loaded.config_file, name, exc.option, exc.fingerprint)
+        print(f"Certificat approuvé : empreinte SHA-256 {exc.fingerprint}, enregistrée dans "
+              f"{path}.")
+        settings = ctx.settings.model_copy(deep=True)
+        options = settings.transport.options.setdefault(name, {})
+        options[exc.option] = exc.fingerprint
+        print(test_connection(ctx.lotas, settings, args.transport, credentials))
     return 0

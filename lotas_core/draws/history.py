@@ -34,6 +34,7 @@ from lotas_core.errors import UsageError
 from lotas_core.fsutil import PRIVATE_FILE_MODE, ensure_private_dir
 from lotas_core.selection.campaign import SampleSizes
 from lotas_core.transmission.contract import Receipt
+from lotas_core.transmission.redaction import redact_credentials
 
 __all__ = [
     "GENESIS_HASH", "DrawRecord", "History", "canonical_json", "entry_hash", "field_digests",
@@ -228,8 +229,16 @@ class History:
             (finess, campaign_id, length, head),
         )
 
-    def add_transmission(self, draw_id: str, receipt: Receipt) -> None:
-        """Append a transmission receipt, chained from the draw's hash (the draw is untouched)."""
+    def add_transmission(self, draw_id: str, receipt: Receipt | None, *, state: str | None = None,
+                         reason: str = "", transport: str = "") -> None:
+        """Append a transmission event, chained from the draw's hash (the draw is untouched).
+
+        Each change of delivery state (hand-off, forwarding, delivery, failure) is one event;
+        ``state`` defaults to ``delivered`` for a final receipt and ``queued`` for a hand-off.
+        URLs holding credentials are never written (they are cut out of the receipt).
+        """
+        if state is None:
+            state = "delivered" if receipt is None or receipt.final else "queued"
         with self._write() as conn:
             row = conn.execute(
                 "SELECT entry_hash FROM draws WHERE draw_id = ?", (draw_id,)
@@ -241,19 +250,24 @@ class History:
                 (draw_id,),
             ).fetchone()
             prev = str(last[0]) if last else str(row[0])
-            content = {
+            content: dict[str, Any] = {
                 "format": ENTRY_FORMAT,
                 "draw_id": draw_id,
                 "recorded_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-                "receipt": receipt.to_dict(),
+                "receipt": redact_credentials(receipt.to_dict()) if receipt else None,
+                "state": state,
                 "prev_hash": prev,
             }
+            if reason:
+                content["reason"] = redact_credentials(reason)
+            if transport:
+                content["transport"] = transport
             conn.execute(
                 "INSERT INTO transmissions (draw_id, entry_json, prev_hash, entry_hash)"
                 " VALUES (?, ?, ?, ?)",
                 (draw_id, canonical_json(content).decode("utf-8"), prev, entry_hash(content)),
             )
-        log.info("transmission of draw %s recorded", draw_id)
+        log.info("transmission event %s of draw %s recorded", state, draw_id)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -290,7 +304,8 @@ class History:
         return records
 
     def transmissions(self, draw_id: str) -> list[dict[str, Any]]:
-        """The receipts recorded for a draw, oldest first (each with ``recorded_at``)."""
+        """The transmission events of a draw, oldest first: each is its receipt's fields (empty
+        when the event has none) with ``recorded_at``, ``state`` and ``reason``."""
         with self._connect() as conn:
             return self._transmissions(conn, draw_id)
 
@@ -302,7 +317,7 @@ class History:
         ):
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 content = json.loads(entry_json)
-                found.append({**content["receipt"], "recorded_at": content["recorded_at"]})
+                found.append(_event(content))
         return found
 
     # -- integrity ----------------------------------------------------------------------------
@@ -314,12 +329,40 @@ class History:
         with self._connect() as conn:
             return check_history(conn)
 
+    def check_draw(self, draw_id: str) -> list[str]:
+        """What ``check()`` finds about one draw: its entry, its transmissions, its chain (the
+        links and head of its FINESS and campaign), and deletions that cannot be placed."""
+        record = self.get(draw_id)
+        chain = f"{record.finess}/{record.campaign_id}"
+        return [
+            problem for problem in self.check()
+            if draw_id in problem or chain in problem or problem.startswith("Entrée(s) de tirage")
+            or problem.startswith("Dernière(s) entrée(s) de tirage")
+        ]
+
     def check_entry(self, draw_id: str) -> list[str]:
         """Problems of one draw's own entry (its hash and columns); empty when intact."""
         from lotas_core.draws.history_check import check_single_entry
 
         with self._connect() as conn:
             return check_single_entry(conn, draw_id)
+
+
+def _event(content: dict[str, Any]) -> dict[str, Any]:
+    """One stored transmission event, flat: the receipt's fields, then the event's own."""
+    receipt = dict(content.get("receipt") or {})
+    if "state" in content:
+        state = str(content["state"])
+    else:  # before delivery states were recorded: a hand-off said so in its detail
+        state = "queued" if (receipt.get("detail") or {}).get("state") == "queued" else "delivered"
+    event = {"receipt": "", **receipt}
+    # the transport that lotas used (a relay's own upstream transport stays in the receipt)
+    event["transport"] = content.get("transport") or receipt.get("transport", "")
+    event.update(recorded_at=content["recorded_at"], state=state,
+                 reason=str(content.get("reason", "")))
+    if "state" not in content and state == "queued":
+        event.setdefault("final", False)
+    return event
 
 
 def _decode(entry_json: str, hash_hex: str) -> DrawRecord:

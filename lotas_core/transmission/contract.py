@@ -3,6 +3,10 @@
 A transport is a class with a ``name``, a pydantic ``options_model``, ``check()`` (the manual's
 "Tester" button: contacts the far end, sends no data) and ``send(payload) -> Receipt``.
 All transports raise the one ``TransportError`` family below, carrying the manual's sentences.
+
+A receipt says whether the final recipient (QUALHAS) holds the payload (``final``) or only an
+intermediary that will forward it (a hand-off, e.g. a relay); a transport that hands off may
+answer ``delivery_status(key)`` so that lotas follows the payload to its delivery.
 """
 
 from __future__ import annotations
@@ -49,9 +53,17 @@ class Payload:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+#: Delivery states of a transmission, from the hand-off to the final recipient's receipt.
+QUEUED = "queued"
+FORWARDING = "forwarding"
+DELIVERED = "delivered"
+FAILED = "failed"
+DELIVERY_STATES = (QUEUED, FORWARDING, DELIVERED, FAILED)
+
+
 @dataclass(frozen=True)
 class Receipt:
-    """What the far end answered; stored in the draw's history entry."""
+    """What the far end answered; stored in the draw's history."""
 
     transport: str
     receipt: str
@@ -59,9 +71,42 @@ class Receipt:
     duplicate: bool = False
     received_at: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    final: bool = True
+    """True when the final recipient holds the payload; False for a hand-off to an intermediary
+    (the payload waits there: follow it with ``Transport.delivery_status``)."""
+    handoff_fr: str = ""
+    """For a hand-off, the French words of the state, e.g. "remis au serveur e-POP, en attente
+    de transmission" (the core names no transport)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Receipt:
+        """A receipt from ``to_dict``'s shape; unknown keys are ignored (newer versions)."""
+        return cls(
+            transport=str(data.get("transport", "")),
+            receipt=str(data.get("receipt", "")),
+            sha256=str(data.get("sha256", "")),
+            duplicate=bool(data.get("duplicate", False)),
+            received_at=str(data.get("received_at", "")),
+            detail=dict(data.get("detail") or {}),
+            final=bool(data.get("final", True)),
+            handoff_fr=str(data.get("handoff_fr", "")),
+        )
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """Where a handed-off payload is now, as its intermediary tells."""
+
+    state: str
+    """One of ``DELIVERY_STATES``, or ``"unknown"`` when the intermediary does not know it."""
+    receipt: Receipt | None = None
+    """The final recipient's receipt, once ``delivered``."""
+    reason_fr: str = ""
+    """Why it ``failed``, or why it still waits (the last forwarding attempt's error)."""
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,6 +156,11 @@ class Transport(ABC):
     @abstractmethod
     def send(self, payload: Payload) -> Receipt:
         """Deliver ``payload``; a duplicate (already received) is a success with ``duplicate``."""
+
+    def delivery_status(self, idempotency_key: str) -> DeliveryStatus | None:
+        """Where the payload sent under ``idempotency_key`` is now; None when this transport
+        cannot tell (its receipts are final). Sends no payload."""
+        return None
 
 
 class TransportError(LotasError):
@@ -163,6 +213,24 @@ class RetryableError(TransportError):
     """A temporary failure (HTTP 5xx, 429) that survived every retry."""
 
     retryable = True
+
+
+class UntrustedCertificate(TLSFailure):
+    """The far end's certificate is not yet trusted: nothing was sent.
+
+    ``fingerprint`` (SHA-256, colon-separated hex) is what the user is asked to trust; storing
+    it in the transport's option ``option`` trusts it (a fingerprint is not a secret).
+    """
+
+    def __init__(self, fingerprint: str, option: str, message_fr: str,
+                 message_en: str = "certificate not trusted yet") -> None:
+        super().__init__(message_fr, message_en)
+        self.fingerprint = fingerprint
+        self.option = option
+
+
+class CertificateChanged(TLSFailure):
+    """The far end presents another certificate than the trusted one: nothing was sent."""
 
 
 class Rejected(TransportError):

@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict, is_dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -133,21 +134,6 @@ def _open_history(settings: Settings) -> Any:
     return open_history(settings)
 
 
-def _stored_receipt(transmissions: list[dict[str, Any]]) -> Receipt | None:
-    """The first stored receipt (``History.transmissions`` shape), as a duplicate."""
-    for data in transmissions:
-        if data.get("receipt"):
-            return Receipt(
-                transport=str(data.get("transport", "")),
-                receipt=str(data["receipt"]),
-                sha256=str(data.get("sha256", "")),
-                duplicate=True,
-                received_at=str(data.get("received_at", "")),
-                detail={**dict(data.get("detail") or {}), "from_history": True},
-            )
-    return None
-
-
 @contextlib.contextmanager
 def _closing(transport: Transport) -> Iterator[Transport]:
     """Release the transport's connections (``close()`` is optional in the contract)."""
@@ -163,31 +149,36 @@ def transmit(
     lotas: Lotas, settings: Settings, draw_id: str, transport_name: str | None = None,
     credentials: Credentials | None = None, *, history: Any = None,
 ) -> Receipt:
-    """Send draw ``draw_id``; store the receipt; a draw already transmitted is not sent again.
+    """Send draw ``draw_id``; record the receipt as a history event; never send twice.
 
-    A per-draw lock makes a second process wait, then find the first one's receipt, so two
-    ``lotas transmit`` of one draw at the same moment send it once.
+    A draw already handed off or delivered is not sent again (its stored receipt is returned,
+    ``detail.from_history``); one whose last state is ``failed`` is sent again. A draw that
+    ``history --check`` flags (its entry, or the chain around it) is refused before anything is
+    built. A per-draw lock makes a second process wait, then find the first one's receipt.
     """
+    from lotas_core.transmission.delivery import stored_receipt, summarize
+
     history = history if history is not None else _open_history(settings)
     draw = history.get(draw_id)
     lock = settings.data_dir / "outbox" / f"{_safe_name(draw.draw_id)}.lock"
     with exclusive_lock(lock):
-        previous = _stored_receipt(list(history.transmissions(draw.draw_id)))
+        previous = stored_receipt(summarize(draw.draw_id, history.transmissions(draw.draw_id)))
         if previous is not None:
             log.info("draw %s already transmitted (receipt %s)", draw.draw_id, previous.receipt)
             return previous
-        if history.check_entry(draw.draw_id):  # edited after it was drawn: never sent as genuine
+        problems = history.check_draw(draw.draw_id)
+        if problems:  # edited after it was drawn, or its chain broken: never sent as genuine
             raise CheckFailed(
-                f"Le tirage {draw.draw_id} a été modifié dans l'historique depuis son "
-                "enregistrement : rien n'a été transmis ; lancez « lotas history --check ».",
-                f"draw {draw.draw_id} fails its history check; not transmitted",
+                f"Le tirage {draw.draw_id} ne passe pas le contrôle de l'historique : "
+                f"{' ; '.join(problems)} Rien n'a été transmis ; voyez « lotas history --check ».",
+                f"draw {draw.draw_id} fails the history check; not transmitted",
             )
         layout = lotas.campaign(draw.campaign_id).row_layout()
         with _closing(make_transport(lotas, settings, transport_name, credentials)) as transport:
             receipt = transport.send(build_payload(draw, settings, layout))
-        history.add_transmission(draw.draw_id, receipt)
-    log.info("draw %s transmitted with %s: receipt %s", draw.draw_id, transport.name,
-             receipt.receipt)
+        history.add_transmission(draw.draw_id, receipt, transport=transport.name)
+    log.info("draw %s %s with %s: receipt %s", draw.draw_id,
+             "delivered" if receipt.final else "handed off", transport.name, receipt.receipt)
     lotas.draw_transmitted(draw, receipt)
     return receipt
 
@@ -202,3 +193,17 @@ def test_connection(
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined] - not a pytest test
+
+
+def trust_certificate(config_file: Path, transport_name: str, option: str,
+                      fingerprint: str) -> Path:
+    """Record a trusted certificate fingerprint in the settings file (not a secret).
+
+    Only ``transport.options.<transport_name>.<option>`` changes; the rest of the file is kept.
+    A different fingerprint already recorded is never replaced here (``CertificateChanged``
+    says how to replace it).
+    """
+    from lotas_core.settings import update_settings_file
+
+    return update_settings_file(config_file, ("transport", "options", transport_name, option),
+                                fingerprint)

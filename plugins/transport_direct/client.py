@@ -43,7 +43,13 @@ from lotas_core.transmission.contract import (
     TransportTimeout,
 )
 from lotas_core.transmission.credentials import Credentials, Secret
-from lotas_plugins.transport_direct.options import DirectOptions, imported_proxy_options
+from lotas_core.transmission.redaction import redact_credentials
+from lotas_plugins.transport_direct.options import (
+    MSG_NO_BASE_URL,
+    DirectOptions,
+    imported_proxy_options,
+    is_loopback_host,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +136,19 @@ class DirectTransport(Transport):
         self._auth_header: str | None = None
 
     def __repr__(self) -> str:
-        return f"DirectTransport(base_url={self.options.base_url!r})"
+        return f"DirectTransport(base_url={redact_credentials(self.options.base_url)!r})"
 
     # -- configuration ------------------------------------------------------------------------
 
     def proxies(self) -> dict[str, str]:
-        """The explicit proxies for this request's URL (empty: no proxy)."""
+        """The explicit proxies for this request's URL (empty: no proxy).
+
+        Plain ``http://`` (allowed only towards this computer) never goes through a proxy: the
+        request and its ``Authorization`` header would cross the network in clear text.
+        """
         opts = self.options
+        if urlsplit(opts.base_url).scheme != "https":
+            return {}
         if opts.proxy_mode == "manual":
             url = f"http://{opts.proxy_host}:{opts.proxy_port}"
             return {"http": url, "https": url}
@@ -159,6 +171,22 @@ class DirectTransport(Transport):
                 f"CA bundle {bundle} not found",
             )
         return str(Path(bundle).expanduser())
+
+    def _base_url(self) -> str:
+        """The configured address; a clear error when none is set or it could leak a secret."""
+        url = self.options.base_url
+        if not url:
+            raise ConfigError(MSG_NO_BASE_URL, "no e-PMSI base_url configured")
+        parts = urlsplit(url)
+        if "@" in parts.netloc or (
+            parts.scheme != "https" and not is_loopback_host(parts.hostname or "")
+        ):  # the options model refuses both; never rely on it alone for a password
+            raise ConfigError(
+                "Adresse du service e-PMSI refusée : https:// attendu (http:// seulement vers "
+                "cet ordinateur), sans identifiant ni mot de passe dans l'adresse.",
+                "unsafe base_url refused",
+            )
+        return url
 
     def _get_session(self) -> requests.Session:
         if self._session is not None:
@@ -246,9 +274,9 @@ class DirectTransport(Transport):
     ) -> tuple[requests.Response, int]:
         """One request, retried on temporary failures; the final response and attempt count."""
         opts = self.options
+        url = self._base_url() + path
         session = self._get_session()
         verify = self._verify()
-        url = opts.base_url + path
         all_headers = dict(headers or {})
         if self._auth_header:
             all_headers["Authorization"] = self._auth_header
@@ -293,7 +321,8 @@ class DirectTransport(Transport):
         response, _ = self._request("GET", "/qualhas/ping", retry=False)
         if response.status_code != 200:
             raise self._status_error(response, 1)
-        return f"Test de connexion réussi : le service e-PMSI répond ({self.options.base_url})."
+        return ("Test de connexion réussi : le service e-PMSI répond "
+                f"({redact_credentials(self.options.base_url)}).")
 
     def send(self, payload: Payload) -> Receipt:
         """Upload ``payload``; a repeat of an already received key is a duplicate success."""
@@ -332,7 +361,7 @@ class DirectTransport(Transport):
             sha256=payload.sha256,
             duplicate=bool(body.get("duplicate", False)),
             received_at=str(body.get("received_at", "")),
-            detail={"url": self.options.base_url, "attempts": attempts},
+            detail={"url": redact_credentials(self.options.base_url), "attempts": attempts},
         )
 
 

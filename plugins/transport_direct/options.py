@@ -17,8 +17,17 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from lotas_core.transmission.contract import ConnectTimeout, ReadTimeout
+from lotas_core.transmission.redaction import url_credentials_error
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8765"
+#: No address until one is set: a fresh install must not send anywhere by default (the local
+#: receiver, ``lotas epmsi-server``, is ``http://127.0.0.1:8765``; ``lotas --demo`` sets it).
+DEFAULT_BASE_URL = ""
+LOCAL_RECEIVER_URL = "http://127.0.0.1:8765"
+MSG_NO_BASE_URL = (
+    "Aucune adresse du service e-PMSI n'est paramétrée : renseignez « Adresse du service » dans "
+    "le Paramétrage (ou transport.options.transport_direct.base_url), par exemple "
+    "http://127.0.0.1:8765 pour le récepteur local de démonstration."
+)
 #: A host name (labels of letters, digits and hyphens) or an IPv4/IPv6 address.
 _HOST_PATTERN = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$"  # name or IPv4
@@ -77,6 +86,9 @@ class DirectOptions(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
+        if not value.strip():
+            return ""  # not set yet: sending and "Tester" say what to set
+        url_credentials_error(value)
         parts = urlsplit(value.strip())
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("adresse invalide : attendu https://hôte[:port]")
@@ -91,6 +103,7 @@ class DirectOptions(BaseModel):
     def _check_proxy_host(cls, value: str) -> str:
         """A host name or an IP address; a pasted ``http://host:port`` keeps only the host."""
         host = value.strip()
+        url_credentials_error(host)
         if "://" in host:
             host = urlsplit(host).hostname or ""
         if ":" in host and not host.startswith("["):

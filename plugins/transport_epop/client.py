@@ -2,8 +2,13 @@
 
 The hospital's workstation has no Internet access; it hands the payload to the relay on the local
 network. The relay speaks first: WELCOME, or ERROR (e.g. the manual's "not allowed" sentence).
-The receipt returned is the relay's acceptance (the payload is safe in its spool); ``status(key)``
-tells whether it has reached QUALHAS.
+The receipt returned is the relay's acceptance (the payload is safe in its spool): a hand-off,
+not a delivery (``Receipt.final`` is false); ``delivery_status(key)`` tells whether it has reached
+QUALHAS, with QUALHAS's receipt once it has.
+
+Every wait is bounded: the TCP connect (``connect_timeout``), the greeting and TLS handshake
+(``handshake_timeout``), each frame (``read_timeout``: a relay dripping a frame byte by byte is cut
+off) and the whole session (``total_timeout``, enforced by a watchdog that closes the socket).
 """
 
 from __future__ import annotations
@@ -14,17 +19,20 @@ import hashlib
 import logging
 import socket
 import ssl
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from lotas_core.errors import ConfigError
 from lotas_core.transmission.contract import (
+    CertificateChanged,
     ClientNotAllowed,
     ConnectionRefused,
     ConnectTimeout,
+    DeliveryStatus,
     Payload,
     ProtocolError,
     ReadTimeout,
@@ -35,8 +43,10 @@ from lotas_core.transmission.contract import (
     Transport,
     TransportError,
     TransportTimeout,
+    UntrustedCertificate,
 )
 from lotas_core.transmission.credentials import Credentials
+from lotas_core.transmission.redaction import url_credentials_error
 from lotas_plugins.transport_epop import protocol as p
 
 log = logging.getLogger(__name__)
@@ -49,7 +59,21 @@ MSG_INTERRUPTED = (
 #: The relay's ERROR frames carry an English ``message`` for its log; the user reads these.
 MSG_RELAY_ERRORS = {
     "busy": "Le serveur e-POP est occupé (trop de postes connectés) : réessayez dans un instant.",
+    "busy_client": "Le serveur e-POP refuse d'autres connexions depuis ce poste pour l'instant "
+                   "(trop de connexions ouvertes) : réessayez dans un instant.",
 }
+HANDOFF_FR = "remis au serveur e-POP, en attente de transmission à QUALHAS"
+MSG_UNTRUSTED = (
+    "Le certificat du serveur e-POP n'est pas encore approuvé : son empreinte SHA-256 est "
+    "{fingerprint}. Vérifiez-la auprès de l'administrateur du serveur e-POP, puis approuvez-la "
+    "avec « Tester » dans le Paramétrage ou « lotas test-connection --trust ». Rien n'a été envoyé."
+)
+MSG_CHANGED = (
+    "ATTENTION : le certificat du serveur e-POP a changé (empreinte approuvée {expected}, "
+    "présentée {presented}) : rien n'a été envoyé. Ce peut être une interception ; si "
+    "l'administrateur confirme un nouveau certificat, retirez tls_fingerprint des paramètres puis "
+    "approuvez la nouvelle empreinte."
+)
 MSG_RELAY_ERROR = (
     "Le serveur e-POP a refusé la demande (code {code}) : réessayez ; si cela se reproduit, "
     "vérifiez que ce poste et le serveur e-POP utilisent la même version de lotas."
@@ -71,14 +95,63 @@ class EpopOptions(BaseModel):
         "", description="Adresse locale d'où partir (facultatif, postes à plusieurs adresses)")
     connect_timeout: ConnectTimeout = 10.0
     read_timeout: ReadTimeout = 60.0
+    handshake_timeout: float = Field(
+        15.0, gt=0, le=300, description="Délai maximal d'accueil et de cryptage (secondes)")
+    total_timeout: float = Field(
+        300.0, gt=0, le=3600, description="Durée maximale d'un échange avec le serveur (secondes)")
     max_retries: int = Field(2, ge=0, le=10,
                              description="Nouvelles tentatives si la connexion est coupée")
     backoff_base: float = Field(0.5, ge=0, le=60,
                                 description="Attente avant une nouvelle tentative (secondes)")
 
+    @field_validator("host", "source_address")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        url_credentials_error(value)
+        return value.strip()
+
 
 def _fingerprint(text: str) -> str:
     return text.replace(":", "").replace(" ", "").lower()
+
+
+def format_fingerprint(hex_digest: str) -> str:
+    """``AB:CD:…``, as ``openssl x509 -fingerprint -sha256`` prints it."""
+    digits = _fingerprint(hex_digest).upper()
+    return ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
+
+
+class _Deadline:
+    """The session's overall deadline: a watchdog shuts the socket down when it passes, so
+    that no blocking call (connect excepted: it has its own timeout) outlives it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self.sock: socket.socket | None = None
+        self._timer: threading.Timer | None = None
+
+    def remaining(self) -> float:
+        return max(0.001, self.end - time.monotonic())
+
+    def watch(self, sock: socket.socket) -> None:
+        """Start the watchdog on ``sock`` (set ``self.sock`` again after wrapping it in TLS)."""
+        self.sock = sock
+
+        def fire() -> None:
+            self.expired = True
+            if self.sock is not None:
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_RDWR)
+
+        self._timer = threading.Timer(self.remaining(), fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 class EpopTransport(Transport):
@@ -98,6 +171,8 @@ class EpopTransport(Transport):
     # -- connection ---------------------------------------------------------------------------
 
     def _tls_context(self) -> tuple[ssl.SSLContext, str | None]:
+        """The context and the pinned fingerprint (None: the CA file alone verifies; empty: no
+        trust yet, the certificate is read to be shown)."""
         opts = self.options
         ca_file = opts.tls_ca_file or self.credentials.get("epop_ca_file", secret=False,
                                                            ask=False)
@@ -108,23 +183,24 @@ class EpopTransport(Transport):
                 raise ConfigError(f"Fichier d'autorité introuvable : {ca_file}.",
                                   f"CA file {ca_file} not found")
             return ssl.create_default_context(cafile=str(Path(ca_file).expanduser())), pin or None
-        if pin:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE  # the pinned fingerprint is checked instead
-            return context, pin
-        raise ConfigError(
-            "Cryptage demandé : indiquez l'empreinte SHA-256 du certificat du serveur e-POP ou le "
-            "fichier de son autorité de certification.",
-            "encryption requested without a fingerprint or a CA file",
-        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # the pinned (or to be trusted) fingerprint instead
+        return context, pin
 
-    def _connect(self) -> tuple[socket.socket, p.FrameReader]:
+    def _reader(self, sock: socket.socket, deadline: _Deadline,
+                frame_timeout: float | None = None) -> p.FrameReader:
+        timeout = frame_timeout or self.options.read_timeout
+        return p.FrameReader(sock, idle_timeout=timeout, frame_timeout=timeout,
+                             total_timeout=deadline.remaining())
+
+    def _connect(self, deadline: _Deadline) -> tuple[socket.socket, p.FrameReader]:
         opts = self.options
         source = (opts.source_address, 0) if opts.source_address else None
         try:
-            sock = socket.create_connection((opts.host, opts.port), timeout=opts.connect_timeout,
-                                            source_address=source)
+            sock = socket.create_connection(
+                (opts.host, opts.port), timeout=min(opts.connect_timeout, deadline.remaining()),
+                source_address=source)
         except ConnectionRefusedError:
             raise ConnectionRefused(f"{opts.host}:{opts.port} refused") from None
         except TimeoutError:
@@ -143,9 +219,10 @@ class EpopTransport(Transport):
                 " : vérifiez l'adresse IP du serveur.",
                 f"connect to {opts.host}:{opts.port} failed: {exc}",
             ) from None
+        deadline.watch(sock)
         try:
-            reader = p.FrameReader(sock, idle_timeout=opts.read_timeout)
-            welcome = self._expect(reader, p.FrameType.WELCOME)
+            handshake = min(opts.handshake_timeout, opts.read_timeout)
+            welcome = self._expect(self._reader(sock, deadline, handshake), p.FrameType.WELCOME)
             server_tls = bool(welcome.get("tls"))
             if server_tls and not opts.encrypt:
                 raise TransportError(
@@ -160,39 +237,55 @@ class EpopTransport(Transport):
                     "relay does not offer TLS",
                 )
             if opts.encrypt:
+                sock.settimeout(min(opts.handshake_timeout, deadline.remaining()))
                 sock = self._wrap(sock)
-                reader = p.FrameReader(sock, idle_timeout=opts.read_timeout)
-            return sock, reader
+                deadline.sock = sock
+            return sock, self._reader(sock, deadline)
         except BaseException:
             sock.close()
             raise
 
     def _wrap(self, sock: socket.socket) -> ssl.SSLSocket:
+        """TLS over ``sock``, the relay's certificate verified by CA file or pinned fingerprint.
+
+        Without either, the handshake still runs to read the certificate's fingerprint, then the
+        connection closes with ``UntrustedCertificate``: nothing is sent to an unverified relay.
+        """
         context, pin = self._tls_context()
         try:
             tls = context.wrap_socket(sock, server_hostname=self.options.host)
+        except TimeoutError:
+            raise TransportTimeout("TLS handshake with the relay timed out") from None
         except (ssl.SSLError, ssl.CertificateError) as exc:
             raise TLSFailure(
                 "La vérification du certificat du serveur e-POP a échoué : vérifiez le fichier "
                 "d'autorité ou l'empreinte configurée.",
                 f"TLS handshake with the relay failed: {type(exc).__name__}",
             ) from None
-        if pin:
-            der = tls.getpeercert(binary_form=True) or b""
-            if hashlib.sha256(der).hexdigest() != _fingerprint(pin):
+        der = tls.getpeercert(binary_form=True) or b""
+        presented = hashlib.sha256(der).hexdigest()
+        if not pin:
+            if context.verify_mode == ssl.CERT_NONE:  # trust on first use: ask the user
                 tls.close()
-                raise TLSFailure(
-                    "L'empreinte du certificat du serveur e-POP ne correspond pas à celle "
-                    "configurée : rien n'a été envoyé.",
-                    "relay certificate fingerprint mismatch",
-                )
+                shown = format_fingerprint(presented)
+                raise UntrustedCertificate(shown, "tls_fingerprint",
+                                           MSG_UNTRUSTED.format(fingerprint=shown),
+                                           f"relay certificate {shown} not trusted yet")
+            return tls
+        if presented != _fingerprint(pin):
+            tls.close()
+            raise CertificateChanged(
+                MSG_CHANGED.format(expected=format_fingerprint(pin)[:23] + "…",
+                                   presented=format_fingerprint(presented)[:23] + "…"),
+                "relay certificate fingerprint mismatch",
+            )
         return tls
 
     def _expect(self, reader: p.FrameReader, *types: p.FrameType) -> dict[str, Any]:
         try:
             frame = reader.read()
         except p.ProtocolViolation as exc:
-            if exc.code == "idle_timeout":
+            if exc.code in ("idle_timeout", "frame_timeout", "total_timeout"):
                 raise TransportTimeout(f"relay did not answer: {exc.message}") from None
             raise RetryableError(MSG_INTERRUPTED, f"relay: {exc.code}") from None
         if frame.type == p.FrameType.ERROR:
@@ -217,17 +310,25 @@ class EpopTransport(Transport):
         return _safe_json(frame)
 
     def _session(self, work: Any) -> Any:
-        """Connect, run ``work(sock, reader)``, close; transport errors keep their meaning."""
-        sock, reader = self._connect()
+        """Connect, run ``work(sock, reader)``, close; bounded by ``total_timeout`` overall."""
+        deadline = _Deadline(self.options.total_timeout)
         try:
-            return work(sock, reader)
+            sock, reader = self._connect(deadline)
+            try:
+                return work(sock, reader)
+            finally:
+                with contextlib.suppress(OSError):
+                    sock.close()
+        except TransportError as exc:
+            if deadline.expired and not isinstance(exc, TransportTimeout):
+                raise TransportTimeout("relay session over its total deadline") from None
+            raise
         except (ssl.SSLError, OSError) as exc:
-            if isinstance(exc, TimeoutError):
+            if isinstance(exc, TimeoutError) or deadline.expired:
                 raise TransportTimeout("relay stopped answering") from None
             raise RetryableError(MSG_INTERRUPTED, f"{type(exc).__name__}") from None
         finally:
-            with contextlib.suppress(OSError):
-                sock.close()
+            deadline.cancel()
 
     # -- the contract -------------------------------------------------------------------------
 
@@ -236,9 +337,17 @@ class EpopTransport(Transport):
             p.send(sock, p.FrameType.PING, {})
             return self._expect(reader, p.FrameType.PONG)
 
-        self._session(ping)
-        return (f"Test de connexion réussi : le serveur e-POP {self.options.host}:"
-                f"{self.options.port} répond.")
+        pong = self._session(ping)
+        text = (f"Test de connexion réussi : le serveur e-POP {self.options.host}:"
+                f"{self.options.port} répond")
+        queue = pong.get("queue")
+        if isinstance(queue, dict):
+            waiting = int(queue.get("queued", 0) or 0)
+            text += f" ; {waiting} envoi(s) en attente de transmission à QUALHAS"
+            oldest = queue.get("oldest_queued_at")
+            if waiting and oldest:
+                text += f", le plus ancien depuis le {_local_time(str(oldest))}"
+        return text + "."
 
     def send(self, payload: Payload) -> Receipt:
         attempt = 0
@@ -265,24 +374,56 @@ class EpopTransport(Transport):
             return self._expect(reader, p.FrameType.ACK, p.FrameType.NACK)
 
         ack = self._session(put)
+        state = str(ack.get("state", "queued"))
+        upstream = ack.get("receipt")
+        if state == "delivered" and isinstance(upstream, dict):  # already forwarded before
+            final = Receipt.from_dict(upstream)
+            return Receipt(transport=self.name, receipt=final.receipt, sha256=payload.sha256,
+                           duplicate=True, received_at=final.received_at,
+                           detail={"relay": f"{self.options.host}:{self.options.port}",
+                                   "state": state, "via": final.transport})
         return Receipt(
             transport=self.name,
             receipt=f"EPOP-{ack.get('spool_id', '')}",
             sha256=payload.sha256,
             duplicate=bool(ack.get("duplicate", False)),
             received_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            detail={"relay": f"{self.options.host}:{self.options.port}",
-                    "state": ack.get("state", "queued")},
+            detail={"relay": f"{self.options.host}:{self.options.port}", "state": state},
+            final=False,
+            handoff_fr=HANDOFF_FR,
         )
 
     def status(self, key: str) -> dict[str, Any]:
-        """Where the relay has the payload of ``key``: queued, forwarding, delivered, failed."""
+        """The relay's STATUS_REPLY for ``key``: queued, forwarding, delivered, failed, unknown."""
 
         def ask(sock: socket.socket, reader: p.FrameReader) -> dict[str, Any]:
             p.send(sock, p.FrameType.STATUS, {"key": key})
             return self._expect(reader, p.FrameType.STATUS_REPLY)
 
         return self._session(ask)
+
+    def delivery_status(self, idempotency_key: str) -> DeliveryStatus:
+        """Where the relay has the payload; QUALHAS's receipt once it was forwarded."""
+        reply = self.status(idempotency_key)
+        state = str(reply.get("state", "unknown"))
+        receipt = None
+        if state == "delivered" and isinstance(reply.get("receipt"), dict):
+            receipt = Receipt.from_dict(reply["receipt"])
+        error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+        reason = str(error.get("error", "") or reply.get("last_error", "") or "")
+        detail = {name: reply[name] for name in ("queued_at", "attempts", "last_attempt_at",
+                                                  "delivered_at", "failed_at") if name in reply}
+        return DeliveryStatus(state=state, receipt=receipt, reason_fr=reason, detail=detail)
+
+
+def _local_time(iso: str) -> str:
+    """``28/11/2026 à 14:03`` from an ISO time (UTC), in local time; the text when unreadable."""
+    from datetime import datetime
+
+    try:
+        return f"{datetime.fromisoformat(iso).astimezone():%d/%m/%Y à %H:%M}"
+    except ValueError:
+        return iso
 
 
 def _safe_json(frame: p.Frame) -> dict[str, Any]:

@@ -41,6 +41,11 @@ class FrameType(IntEnum):
 
 
 JSON_TYPES = frozenset(FrameType) - {FrameType.DATA}
+_TIMEOUT_MESSAGES = {
+    "idle_timeout": "no data within the idle timeout",
+    "frame_timeout": "frame not completed within the frame deadline",
+    "total_timeout": "connection lasted too long",
+}
 
 
 class ProtocolViolation(Exception):
@@ -83,42 +88,57 @@ def send(sock: socket.socket, frame_type: FrameType, body: bytes | dict[str, Any
 
 
 class FrameReader:
-    """Reads frames from a socket under an idle timeout and an overall deadline."""
+    """Reads frames from a socket under an idle timeout, a per-frame deadline and an overall one.
+
+    ``idle_timeout`` bounds the wait for the first byte of a frame; ``frame_timeout`` bounds the
+    time from that first byte to the last one, so a peer dripping a byte at a time is cut off.
+    """
 
     def __init__(self, sock: socket.socket, *, max_frame: int = DEFAULT_MAX_FRAME,
-                 idle_timeout: float = 30.0, total_timeout: float | None = None) -> None:
+                 idle_timeout: float = 30.0, total_timeout: float | None = None,
+                 frame_timeout: float | None = None) -> None:
         self.sock = sock
         self.max_frame = max_frame
         self.idle_timeout = idle_timeout
+        self.frame_timeout = frame_timeout
         self.deadline = time.monotonic() + total_timeout if total_timeout else None
+        self._frame_deadline: float | None = None
+
+    def _limit(self) -> tuple[float, str]:
+        """The time left and the code of the deadline that comes first."""
+        timeout, code = self.idle_timeout, "idle_timeout"
+        now = time.monotonic()
+        for deadline, name in ((self._frame_deadline, "frame_timeout"),
+                               (self.deadline, "total_timeout")):
+            if deadline is not None and deadline - now < timeout:
+                timeout, code = deadline - now, name
+        return timeout, code
 
     def _recv_exact(self, size: int, *, at_boundary: bool) -> bytes:
         chunks: list[bytes] = []
         remaining = size
         while remaining:
-            timeout = self.idle_timeout
-            if self.deadline is not None:
-                left = self.deadline - time.monotonic()
-                if left <= 0:
-                    raise ProtocolViolation("total_timeout", "connection lasted too long")
-                timeout = min(timeout, left)
+            timeout, code = self._limit()
+            if timeout <= 0:
+                raise ProtocolViolation(code, _TIMEOUT_MESSAGES[code])
             self.sock.settimeout(timeout)
             try:
                 chunk = self.sock.recv(min(remaining, CHUNK_SIZE))
             except TimeoutError:
-                if self.deadline is not None and time.monotonic() >= self.deadline:
-                    raise ProtocolViolation("total_timeout", "connection lasted too long") from None
-                raise ProtocolViolation("idle_timeout", "no data within the idle timeout") from None
+                raise ProtocolViolation(code, _TIMEOUT_MESSAGES[code]) from None
             if not chunk:
                 if at_boundary and remaining == size:
                     raise PeerClosed("closed", "peer closed the connection")
                 raise PeerClosed("truncated", "connection closed in the middle of a frame")
+            if self.frame_timeout is not None and self._frame_deadline is None:
+                self._frame_deadline = time.monotonic() + self.frame_timeout
             chunks.append(chunk)
             remaining -= len(chunk)
         return b"".join(chunks)
 
     def read(self) -> Frame:
-        """The next frame; ``ProtocolViolation`` on anything malformed."""
+        """The next frame; ``ProtocolViolation`` on anything malformed or too slow."""
+        self._frame_deadline = None
         header = self._recv_exact(HEADER.size, at_boundary=True)
         magic, version, raw_type, _flags, length = HEADER.unpack(header)
         if magic != MAGIC:
@@ -132,4 +152,5 @@ class FrameReader:
         if length > self.max_frame:
             raise ProtocolViolation("frame_too_large", f"frame of {length} bytes over the limit")
         body = self._recv_exact(length, at_boundary=False) if length else b""
+        self._frame_deadline = None
         return Frame(frame_type, body)

@@ -65,6 +65,11 @@ class RelayConfig:
     idle_timeout: float = 30.0
     total_timeout: float = 600.0
     max_clients: int = 128
+    max_per_client: int = 16
+    """Connections at once from one client address: one workstation cannot take every slot."""
+    frame_timeout: float = 10.0
+    """Seconds from a frame's first byte to its last (and for the TLS handshake): a client
+    dripping bytes is closed."""
     forward_backoff: float = 1.0
     forward_backoff_max: float = 60.0
 
@@ -111,6 +116,7 @@ class Forwarder(threading.Thread):
             transport.close()
 
     def _forward(self, transport: Transport, folder: Path, meta: dict[str, Any]) -> None:
+        """One attempt; one log line saying how it ended (never a payload field: no IPP)."""
         payload = Payload(
             path=folder / "payload.bin", sha256=meta["sha256"], size=int(meta["size"]),
             idempotency_key=meta["key"], metadata=dict(meta.get("metadata") or {}),
@@ -118,28 +124,42 @@ class Forwarder(threading.Thread):
         with self.spool.lock:
             self.spool.forwarding.add(folder.name)
         self.attempts += 1
+        attempt = self.failures.get(folder.name, 0) + 1
+        short = folder.name[:12]
         try:
             receipt = transport.send(payload)
         except Rejected as exc:
-            log.warning("payload %s refused upstream: %s", folder.name[:12], exc.developer_message)
+            self.spool.note_attempt(folder.name, exc.message_fr)
             self.spool.mark_failed(folder, {"error": exc.message_fr, "detail": exc.message_en})
+            log.warning("forward %s attempt %d: refused upstream, moved to failed (%s); "
+                        "queue %d", short, attempt, exc.developer_message, self._waiting())
         except TransportError as exc:
-            count = self.failures.get(folder.name, 0)
-            self.failures[folder.name] = count + 1
-            delay = min(self.backoff_max, self.backoff * (2**count))
+            self.failures[folder.name] = attempt
+            delay = min(self.backoff_max, self.backoff * (2 ** (attempt - 1)))
             self.retry_at[folder.name] = time.monotonic() + delay
-            log.info("upstream unavailable for %s (%s): retry in %.2fs", folder.name[:12],
-                     exc.developer_message, delay)
-        except Exception:  # noqa: BLE001 - never let one payload kill the forwarder
-            log.exception("unexpected error forwarding %s", folder.name[:12])
+            self.spool.note_attempt(folder.name, exc.message_fr)
+            log.warning("forward %s attempt %d: upstream unavailable (%s), retry in %.2fs; "
+                        "queue %d", short, attempt, exc.developer_message, delay,
+                        self._waiting())
+        except Exception as exc:  # noqa: BLE001 - never let one payload kill the forwarder
+            self.failures[folder.name] = attempt
+            log.error("forward %s attempt %d: unexpected %s, retry in %.0fs", short, attempt,
+                      type(exc).__name__, self.backoff_max)
+            self.spool.note_attempt(folder.name, "erreur inattendue du serveur e-POP")
             self.retry_at[folder.name] = time.monotonic() + self.backoff_max
         else:
             self.spool.mark_delivered(folder, receipt.to_dict())
             self.retry_at.pop(folder.name, None)
             self.failures.pop(folder.name, None)
+            log.info("forward %s attempt %d: delivered, receipt %s%s; queue %d", short, attempt,
+                     receipt.receipt, " (duplicate)" if receipt.duplicate else "",
+                     self._waiting())
         finally:
             with self.spool.lock:
                 self.spool.forwarding.discard(folder.name)
+
+    def _waiting(self) -> int:
+        return int(self.spool.summary()["queued"])
 
 
 class RelayServer:
@@ -155,6 +175,7 @@ class RelayServer:
         self._stop = threading.Event()
         self._threads: set[threading.Thread] = set()
         self._conns: set[socket.socket] = set()
+        self._per_address: dict[str, int] = {}
         self._lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
         if config.tls_cert is not None:
@@ -240,12 +261,18 @@ class RelayServer:
                 continue
             with self._lock:
                 busy = len(self._threads) >= self.config.max_clients
-            if busy:
-                self._send_error(conn, "busy", "relay busy: too many clients, retry later")
+                crowded = self._per_address.get(ip, 0) >= self.config.max_per_client
+                thread = None
+                if not (busy or crowded):
+                    thread = threading.Thread(target=self._serve, args=(conn, ip, port),
+                                              daemon=True)
+                    self._threads.add(thread)
+                    self._per_address[ip] = self._per_address.get(ip, 0) + 1
+            if thread is None:
+                code = "busy_client" if crowded else "busy"
+                self._note(ip, port, code)
+                self._send_error(conn, code, "relay busy: too many connections, retry later")
                 continue
-            thread = threading.Thread(target=self._serve, args=(conn, ip, port), daemon=True)
-            with self._lock:
-                self._threads.add(thread)
             thread.start()
 
     def _refuse(self, conn: socket.socket, ip: str, port: int) -> None:
@@ -272,10 +299,12 @@ class RelayServer:
             p.send(conn, p.FrameType.WELCOME,
                    {"protocol": p.VERSION, "tls": self._tls is not None, "server": "lotas-epop"})
             if self._tls is not None:
+                conn.settimeout(self.config.frame_timeout)  # bounds the whole handshake
                 conn = self._tls.wrap_socket(conn, server_side=True)
             reader = p.FrameReader(conn, max_frame=self.config.max_frame,
                                    idle_timeout=self.config.idle_timeout,
-                                   total_timeout=self.config.total_timeout)
+                                   total_timeout=self.config.total_timeout,
+                                   frame_timeout=self.config.frame_timeout)
             while not self._stop.is_set():
                 frame = reader.read()
                 if frame.type == p.FrameType.PUT:
@@ -285,7 +314,8 @@ class RelayServer:
                     p.send(conn, p.FrameType.STATUS_REPLY, self.spool.state(key))
                 elif frame.type == p.FrameType.PING:
                     p.send(conn, p.FrameType.PONG, {"server": "lotas-epop",
-                                                    "protocol": p.VERSION})
+                                                    "protocol": p.VERSION,
+                                                    "queue": self.spool.summary()})
                 else:
                     raise p.ProtocolViolation("unexpected_frame",
                                               f"frame {frame.type.name} not expected here")
@@ -306,6 +336,11 @@ class RelayServer:
             with self._lock:
                 self._threads.discard(threading.current_thread())
                 self._conns.discard(raw)
+                left = self._per_address.get(ip, 1) - 1
+                if left > 0:
+                    self._per_address[ip] = left
+                else:
+                    self._per_address.pop(ip, None)
 
     def _note(self, ip: str, port: int, code: str) -> None:
         self.errors.append(code)
@@ -350,8 +385,13 @@ class RelayServer:
         except BaseException:
             self.spool.abort(item)
             raise
-        p.send(conn, p.FrameType.ACK, {"key": key, "state": state, "duplicate": duplicate,
-                                       "sha256": sha.lower(), "spool_id": item.folder.name[:16]})
+        ack: dict[str, Any] = {"key": key, "state": state, "duplicate": duplicate,
+                               "sha256": sha.lower(), "spool_id": item.folder.name[:16]}
+        if state == "delivered":  # forwarded before: the client gets QUALHAS's receipt now
+            receipt = self.spool.state(key).get("receipt")
+            if isinstance(receipt, dict):
+                ack["receipt"] = receipt
+        p.send(conn, p.FrameType.ACK, ack)
 
     def serve_until(self, stop: threading.Event) -> None:
         """Run until ``stop`` is set (the CLI sets it on Ctrl-C or SIGTERM)."""

@@ -41,7 +41,10 @@ class Incoming:
     def __init__(self, folder: Path, meta: dict[str, Any]) -> None:
         self.folder = folder
         self.meta = meta
-        self.handle: IO[bytes] = open(folder / "payload.bin", "xb")  # noqa: SIM115
+        # owner-only whatever the umask: the payload is the hospital's draw
+        fd = os.open(folder / "payload.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.fchmod(fd, 0o600)
+        self.handle: IO[bytes] = os.fdopen(fd, "wb")
         self.digest = hashlib.sha256()
         self.size = 0
 
@@ -59,6 +62,8 @@ class Spool:
         self.lock = threading.RLock()
         self.wakeup = threading.Event()
         self.forwarding: set[str] = set()
+        #: Forwarding attempts per item (in memory): count, last error, when.
+        self.attempts: dict[str, dict[str, Any]] = {}
         for name in ("incoming", "queue", "delivered", "failed"):
             ensure_private_dir(self.root / name)
 
@@ -94,7 +99,7 @@ class Spool:
         item.handle.flush()
         os.fsync(item.handle.fileno())
         item.handle.close()
-        meta = {**item.meta, "queued_at": datetime.now(UTC).isoformat(timespec="milliseconds")}
+        meta = {**item.meta, "queued_at": _now()}
         atomic_write_bytes(item.folder / "meta.json", json.dumps(meta).encode("utf-8"))
         fsync_dir(item.folder)
         digest = key_hash(meta["key"])
@@ -114,20 +119,45 @@ class Spool:
     # -- states -------------------------------------------------------------------------------
 
     def state(self, key: str) -> dict[str, Any]:
-        """Where the payload of ``key`` is: queued, forwarding, delivered, failed or unknown."""
+        """Where the payload of ``key`` is: queued, forwarding, delivered, failed or unknown,
+        with its times, forwarding attempts and the last error, and the receipt or the error."""
         digest = key_hash(key)
         with self.lock:
+            tried = dict(self.attempts.get(digest, {}))
             if digest in self.forwarding:
-                return {"key": key, "state": "forwarding"}
+                return {"key": key, "state": "forwarding", **tried}
             for state in ("queued", "delivered", "failed"):
                 folder = self.folder(state) / digest
                 if folder.is_dir():
-                    answer: dict[str, Any] = {"key": key, "state": state}
-                    for name, field in (("receipt.json", "receipt"), ("error.json", "error")):
-                        if (folder / name).is_file():
+                    answer: dict[str, Any] = {"key": key, "state": state, **tried}
+                    for name, field in (("meta.json", "meta"), ("receipt.json", "receipt"),
+                                        ("error.json", "error")):
+                        with contextlib.suppress(OSError, ValueError):
                             answer[field] = json.loads((folder / name).read_text("utf-8"))
+                    meta = answer.pop("meta", None) or {}
+                    for name in ("queued_at", "delivered_at", "failed_at"):
+                        if name in meta:
+                            answer[name] = meta[name]
                     return answer
         return {"key": key, "state": "unknown"}
+
+    def note_attempt(self, digest: str, error_fr: str) -> None:
+        """Remember a forwarding attempt (shown by STATUS; not kept across restarts)."""
+        with self.lock:
+            entry = self.attempts.setdefault(digest, {"attempts": 0})
+            entry["attempts"] += 1
+            entry["last_error"] = error_fr
+            entry["last_attempt_at"] = _now()
+
+    def summary(self) -> dict[str, Any]:
+        """Counts per state and the oldest waiting payload's time (the relay's status)."""
+        with self.lock:
+            counts = self.counts()
+            queued = self.queued()
+            oldest = queued[0][1].get("queued_at") if queued else None
+            return {"queued": counts["queued"], "forwarding": len(self.forwarding),
+                    "delivered": counts["delivered"], "failed": counts["failed"],
+                    "oldest_queued_at": oldest}
 
     def queued(self) -> list[tuple[Path, dict[str, Any]]]:
         """Queued items, oldest first, with their metadata."""
@@ -151,11 +181,25 @@ class Spool:
             fsync_dir(self.folder("queued"))
 
     def mark_delivered(self, folder: Path, receipt: dict[str, Any]) -> None:
+        self._stamp(folder, "delivered_at")
         self._move(folder, "delivered", "receipt.json", receipt)
 
     def mark_failed(self, folder: Path, error: dict[str, Any]) -> None:
+        self._stamp(folder, "failed_at")
         self._move(folder, "failed", "error.json", error)
 
+    def _stamp(self, folder: Path, name: str) -> None:
+        """Add the time of a state change to the item's ``meta.json``."""
+        with contextlib.suppress(OSError, ValueError):
+            meta = json.loads((folder / "meta.json").read_text("utf-8"))
+            meta[name] = _now()
+            atomic_write_bytes(folder / "meta.json", json.dumps(meta).encode("utf-8"))
+
     def counts(self) -> dict[str, int]:
+        """How many items each state folder holds."""
         with self.lock:
             return {state: sum(1 for _ in self.folder(state).iterdir()) for state in _FOLDERS}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

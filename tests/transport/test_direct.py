@@ -169,7 +169,8 @@ def _proxy_options(proxy, password: str) -> dict:
             "proxy_user": "proxyuser", "proxy_password": password}
 
 
-@pytest.mark.parametrize("tls", [False, True], ids=["http-forward", "https-connect"])
+# Plain http:// never goes through a proxy (tests/transport/test_secrets.py): https only here.
+@pytest.mark.parametrize("tls", [True], ids=["https-connect"])
 def test_proxy_with_good_password_delivers(
         tls, receiver_factory, creds, make_payload, auth_proxy, tls_files, ca_file):
     server = receiver_factory(tls=tls_files("localhost") if tls else None)
@@ -181,7 +182,7 @@ def test_proxy_with_good_password_delivers(
     assert auth_proxy.seen and auth_proxy.seen[0][0] == ("CONNECT" if tls else "POST")
 
 
-@pytest.mark.parametrize("tls", [False, True], ids=["http-forward", "https-connect"])
+@pytest.mark.parametrize("tls", [True], ids=["https-connect"])
 def test_proxy_407_is_proxy_error_and_password_never_shows(
         tls, receiver_factory, creds, make_payload, auth_proxy, tls_files, ca_file,
         caplog, capsys):
@@ -280,14 +281,15 @@ def test_options_have_french_descriptions():
 
 
 def test_system_proxy_mode_uses_the_computers_proxy(receiver_factory, creds, auth_proxy,
-                                                    monkeypatch):
-    server = receiver_factory()
-    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{auth_proxy.server_address[1]}")
+                                                    monkeypatch, tls_files, ca_file):
+    server = receiver_factory(tls=tls_files("localhost"))
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{auth_proxy.server_address[1]}")
     monkeypatch.setenv("no_proxy", "")
-    transport = direct(server.url.replace("127.0.0.1", "localhost"), creds, proxy_mode="system")
+    transport = direct(f"https://localhost:{server.address[1]}", creds, proxy_mode="system",
+                       ca_bundle=ca_file)
     with pytest.raises(ProxyAuthenticationRequired):
         transport.check()
-    assert auth_proxy.seen and auth_proxy.seen[0][0] == "GET"
+    assert auth_proxy.seen and auth_proxy.seen[0][0] == "CONNECT"
     assert server.events == []
 
 

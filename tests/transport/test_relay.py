@@ -20,6 +20,7 @@ from lotas_core.transmission.contract import (
     TLSFailure,
     TransportError,
     TransportTimeout,
+    UntrustedCertificate,
 )
 from lotas_plugins.transport_direct.client import DirectTransport
 from lotas_plugins.transport_direct.options import DirectOptions
@@ -138,7 +139,7 @@ def test_upstream_rejection_moves_to_failed(receiver_factory, relay_factory, tmp
 def test_fifty_clients_ten_payloads_each_lose_nothing(
         receiver_factory, relay_factory, make_payload, wait_until):
     receiver = receiver_factory()
-    relay = relay_factory(receiver.url)
+    relay = relay_factory(receiver.url, max_per_client=64)  # 50 "workstations", one address
     payloads = [[make_payload(f"C{c}-{i}", n=2)[0] for i in range(10)] for c in range(50)]
 
     def run(batch):
@@ -242,8 +243,9 @@ def test_tls_failures(relay_factory, make_payload, tls_files, ca_file):
         client(relay, encrypt=True, tls_fingerprint="ab" * 32).send(make_payload()[0])
     with pytest.raises(TransportError, match="exige une transmission cryptée"):
         client(relay).check()
-    with pytest.raises(ConfigError):
-        client(relay, encrypt=True).check()
+    with pytest.raises(UntrustedCertificate) as untrusted:  # nothing trusted yet: asks
+        client(relay, encrypt=True).send(make_payload()[0])
+    assert untrusted.value.fingerprint.count(":") == 31
     assert relay.spool.counts()["queued"] == 0
     plain = relay_factory(None)
     with pytest.raises(TLSFailure):

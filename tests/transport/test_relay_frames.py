@@ -164,9 +164,13 @@ def test_status_and_ping_frames(relay, tmp_path):
     sock, reader = connect(relay)
     with sock:
         sock.sendall(p.encode(p.FrameType.STATUS, {"key": "known"}))
-        assert answer(reader) == (p.FrameType.STATUS_REPLY, {"key": "known", "state": "queued"})
+        kind, body = answer(reader)
+        assert kind == p.FrameType.STATUS_REPLY
+        assert (body["key"], body["state"]) == ("known", "queued") and body["queued_at"]
         sock.sendall(p.encode(p.FrameType.PING, {}))
-        assert answer(reader)[0] == p.FrameType.PONG
+        kind, body = answer(reader)
+        assert kind == p.FrameType.PONG
+        assert body["queue"]["queued"] == 1 and body["queue"]["oldest_queued_at"]
 
 
 @settings(max_examples=40, deadline=None,

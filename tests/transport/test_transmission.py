@@ -152,7 +152,7 @@ def test_an_edited_draw_is_never_transmitted(lotas, spy, drawn, receiver_factory
                  " '\"LISTEDA\":\"X') WHERE draw_id = ?", (record.draw_id,))
     conn.commit()
     conn.close()
-    with pytest.raises(CheckFailed, match="modifié dans l'historique"):
+    with pytest.raises(CheckFailed, match="entrée modifiée après enregistrement"):
         transmit(lotas, settings, record.draw_id, credentials=creds())
     assert receiver.events == [] and receiver.stored_payloads() == []
     assert open_history(settings).transmissions(record.draw_id) == [] and spy.calls == []
