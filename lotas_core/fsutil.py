@@ -17,9 +17,24 @@ PRIVATE_DIR_MODE = 0o700
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed; a folder we create is owner-only."""
-    if not path.exists():
-        path.mkdir(parents=True, mode=PRIVATE_DIR_MODE, exist_ok=True)
+    """Create ``path`` (and missing parents) if needed; every folder we create is owner-only
+    (0700), whatever the umask. An existing folder is left as its owner set it."""
+    path = Path(path)
+    if path.is_dir():
+        return path
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            continue  # another process made it first: it made it private too
+        os.chmod(folder, PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
+    if not path.is_dir():
+        path.mkdir(mode=PRIVATE_DIR_MODE)  # raises the OS's reason (a file is in the way)
     return path
 
 

@@ -60,6 +60,7 @@ class LotasApp(App[int]):
         demo: bool = False,
         draw_seed: bytes | None = None,
         entry_label: Callable[[Any], str] = default_entry_label,
+        startup_notice: str = "",
     ) -> None:
         super().__init__()
         self.lotas = lotas
@@ -74,6 +75,12 @@ class LotasApp(App[int]):
         #: Passwords typed in "Paramétrage", per transport: kept in memory only.
         self.session_secrets: dict[str, dict[str, str]] = {}
         self.title = self.window_title
+        #: Said once the screen is up (e.g. where the demo's transmissions go).
+        self.startup_notice = startup_notice
+
+    def on_mount(self) -> None:
+        if self.startup_notice:
+            self.notify(self.startup_notice, timeout=12, markup=False)
 
     @property
     def window_title(self) -> str:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lotas_core.reading.demo import DEMO_FINESS
+
+DIRECT = "transport_direct"
+#: Where ``--demo`` transmits: the local receiver (``lotas epmsi-server``'s default address).
+DEMO_RECEIVER_PORT = 8765
+DEMO_RECEIVER_URL = f"http://127.0.0.1:{DEMO_RECEIVER_PORT}"
 
 if TYPE_CHECKING:
     from lotas_core.cli.context import CommandContext
@@ -18,10 +24,16 @@ if TYPE_CHECKING:
 
 def prepare_demo(settings: Settings, lotas: Lotas) -> Settings:
     """Write the campaign's demo archive once into its default folder, and return settings
-    showing it (nothing is saved)."""
+    showing it (nothing is saved).
+
+    The demo transmits to the local receiver (``lotas epmsi-server``'s address), set here
+    explicitly: nothing a demo draws leaves this computer.
+    """
     campaign = lotas.campaign(settings.campaign)
     folder = settings.archive_folder_for(campaign.archive_folder_name())
-    folder.mkdir(parents=True, exist_ok=True)
+    from lotas_core.fsutil import ensure_private_dir
+
+    ensure_private_dir(folder)
     # The generator is deterministic: an archive of the same name already there is this one.
     with tempfile.TemporaryDirectory(dir=folder, prefix=".demo-") as tmp:
         made = campaign.write_demo_archive(Path(tmp), finess=DEMO_FINESS)
@@ -30,7 +42,49 @@ def prepare_demo(settings: Settings, lotas: Lotas) -> Settings:
             os.replace(made, target)
             print(f"lotas : archive de démonstration créée : {target}", file=sys.stderr)
     archives = settings.archives.model_copy(update={"use_default": True})
-    return settings.model_copy(update={"finess": DEMO_FINESS, "archives": archives})
+    options = {name: dict(values) for name, values in settings.transport.options.items()}
+    options.setdefault(DIRECT, {})["base_url"] = DEMO_RECEIVER_URL
+    transport = settings.transport.model_copy(update={"name": DIRECT, "options": options})
+    return settings.model_copy(update={"finess": DEMO_FINESS, "archives": archives,
+                                       "transport": transport})
+
+
+def start_demo_receiver(settings: Settings) -> tuple[subprocess.Popen[str] | None, str]:
+    """Start the local receiver for the demo (``lotas epmsi-server``, stopped with the screen);
+    the process or None, and the French sentence that says where transmissions go."""
+    import select
+
+    store = Path(settings.data_dir) / "epmsi-receiver"
+    command = [sys.executable, "-m", "lotas_core.cli.main", "epmsi-server",
+               "--port", str(DEMO_RECEIVER_PORT), "--store", str(store)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               stdin=subprocess.DEVNULL, text=True)
+    ready, _, _ = select.select([process.stdout], [], [], 15)
+    banner = process.stdout.readline() if ready and process.stdout else ""
+    if DEMO_RECEIVER_URL not in banner:
+        stop_demo_receiver(process)
+        return None, (
+            f"Démonstration : les transmissions vont au récepteur local {DEMO_RECEIVER_URL}, "
+            f"mais il n'a pas pu démarrer (port {DEMO_RECEIVER_PORT} déjà pris ? un « lotas "
+            "epmsi-server » tourne peut-être déjà)."
+        )
+    return process, (
+        f"Démonstration : les transmissions vont au récepteur local {DEMO_RECEIVER_URL}, "
+        f"démarré pour cette séance (reçus dans {store}) ; rien ne quitte cet ordinateur."
+    )
+
+
+def stop_demo_receiver(process: subprocess.Popen[str]) -> None:
+    """End the demo's receiver (SIGTERM, then kill after 10 s)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def run_ui(ctx: CommandContext, demo: bool = False) -> int:
@@ -39,12 +93,20 @@ def run_ui(ctx: CommandContext, demo: bool = False) -> int:
 
     loaded = ctx.loaded
     settings = prepare_demo(loaded.settings, ctx.lotas) if demo else loaded.settings
+    receiver, notice = start_demo_receiver(settings) if demo else (None, "")
+    if notice:
+        print(f"lotas : {notice}", file=sys.stderr)
     app = create_app(
         settings,
         lotas=ctx.lotas,
         config_file=loaded.config_file,
         config_found=loaded.config_file_found,
         demo=demo,
+        startup_notice=notice,
     )
-    result = app.run()
+    try:
+        result = app.run()
+    finally:
+        if receiver is not None:
+            stop_demo_receiver(receiver)
     return int(result or 0)

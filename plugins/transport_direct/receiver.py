@@ -35,6 +35,9 @@ PING_PATH = "/qualhas/ping"
 UPLOAD_PATH = "/qualhas/upload"
 DEFAULT_PORT = 8765
 FORBIDDEN_KEYS = frozenset({"ipp"})
+#: Deepest nesting of JSON accepted (a lotas-qualhas/1 file has 3 levels): deeper is refused
+#: with 400 before any recursive walk.
+MAX_JSON_DEPTH = 32
 
 
 @dataclass
@@ -74,6 +77,30 @@ def contains_forbidden_key(data: Any) -> bool:
         )
     if isinstance(data, list):
         return any(contains_forbidden_key(item) for item in data)
+    return False
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when brackets outside strings nest deeper than ``limit`` (checked before parsing,
+    so that neither the parser nor a walk of the result can exhaust the stack)."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
     return False
 
 
@@ -125,12 +152,14 @@ class Receiver:
         if not header or not header.startswith("Basic "):
             return False
         try:
-            user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
-        except (ValueError, UnicodeDecodeError):
+            raw = base64.b64decode(header[6:].encode("ascii"), validate=True)
+        except (ValueError, UnicodeEncodeError):
             return False
-        return hmac.compare_digest(user, self.config.user) and hmac.compare_digest(
-            password, self.config.password or ""
-        )
+        user, _, password = raw.partition(b":")
+        # bytes, not str: compare_digest refuses non-ASCII str (that closed the connection)
+        user_ok = hmac.compare_digest(user, self.config.user.encode("utf-8"))
+        password_ok = hmac.compare_digest(password, (self.config.password or "").encode("utf-8"))
+        return user_ok and password_ok
 
     def upload_fault(self) -> tuple[int, dict[str, str]] | None:
         """The fault to answer this upload with, or None to process it."""
@@ -154,9 +183,13 @@ class Receiver:
         if not hmac.compare_digest(actual, declared.lower()):
             return 422, {"error": "checksum", "message": "X-Content-SHA256 does not match"}
         try:
-            content = json.loads(data.decode("utf-8"))
-            json.loads(meta.decode("utf-8") or "{}")
-        except (UnicodeDecodeError, ValueError):
+            texts = data.decode("utf-8"), meta.decode("utf-8") or "{}"
+            if any(json_too_deep(text) for text in texts):
+                return 400, {"error": "json_depth",
+                             "message": f"JSON nested deeper than {MAX_JSON_DEPTH} levels"}
+            content = json.loads(texts[0])
+            json.loads(texts[1])
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return 400, {"error": "json", "message": "file and meta must be JSON"}
         if contains_forbidden_key(content):
             return 422, {"error": "ipp", "message": "payload holds an IPP key: refused"}
@@ -244,13 +277,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._answer(404, {"error": "not_found"}, key)
             return
+        if self._common_faults(key):  # credentials before the body: a stranger sends nothing
+            self.close_connection = True  # the unread body must not be taken for a request
+            return
         if length > receiver.config.max_size:
             self.close_connection = True
             self._answer(413, {"error": "too_large"}, key)
             return
         body = self.rfile.read(length)
-        if self._common_faults(key):
-            return
         fault = receiver.upload_fault()
         if fault is not None:
             self._answer(fault[0], {"error": "injected"}, key, fault[1])

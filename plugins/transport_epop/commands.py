@@ -64,6 +64,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="taille maximale d'un envoi (octets)")
     server.add_argument("--max-clients", type=number(int, 1), default=128,
                         help="connexions simultanées au plus")
+    server.add_argument("--max-per-client", type=number(int, 1), default=16,
+                        help="connexions simultanées au plus depuis une même adresse")
+    server.add_argument("--frame-timeout", type=number(float, 0.1), default=10.0,
+                        help="durée maximale de réception d'une trame, et de la négociation TLS "
+                        "(s) : un client qui envoie goutte à goutte est déconnecté")
     server.add_argument("--forward-backoff", type=number(float, 0), default=1.0,
                         help="première attente après un échec de transmission (s)")
     server.add_argument("--forward-backoff-max", type=number(float, 0), default=60.0,
@@ -88,6 +93,15 @@ def run_epop_server(ctx: CommandContext, args: argparse.Namespace) -> int:
         options = settings.transport_options("transport_direct")
         if args.upstream:
             options["base_url"] = args.upstream
+        if not options.get("base_url"):
+            raise UsageError(
+                "Aucune adresse e-PMSI où transmettre : donnez --upstream https://… (ou "
+                "transport.options.transport_direct.base_url), ou --no-forward.",
+                "epop-server without an upstream address",
+            )
+        # one try per forwarding attempt: the relay's forwarder backs off and keeps the state
+        # "queued" (with the last error) rather than "forwarding" for the whole outage
+        options["max_retries"] = 0
         relay_settings = settings.model_copy(deep=True)
         relay_settings.transport.options["transport_direct"] = options
         try:  # validate now rather than at the first forward
@@ -109,8 +123,10 @@ def run_epop_server(ctx: CommandContext, args: argparse.Namespace) -> int:
         allow=args.allow or list(LOOPBACK), tls_cert=tls_cert, tls_key=tls_key,
         max_frame=args.max_frame, max_payload=args.max_payload, idle_timeout=args.idle_timeout,
         total_timeout=args.total_timeout, max_clients=args.max_clients,
+        max_per_client=args.max_per_client, frame_timeout=args.frame_timeout,
         forward_backoff=args.forward_backoff, forward_backoff_max=args.forward_backoff_max,
     )
+    log_to_stderr("lotas_plugins.transport_epop")
     try:
         relay = RelayServer(config, upstream)
         relay.start()
@@ -121,11 +137,41 @@ def run_epop_server(ctx: CommandContext, args: argparse.Namespace) -> int:
     except OSError as exc:
         raise bind_error(exc, args.host, args.port) from None
     host, port = relay.address
-    tls = " (TLS)" if tls_cert else ""
+    tls = f" (TLS, empreinte SHA-256 {fingerprint_of(tls_cert)})" if tls_cert else ""
     forward = "transmission désactivée" if args.no_forward else "transmission vers e-PMSI active"
     print(f"Serveur e-POP à l'écoute sur {host}:{port}{tls} ; clients autorisés : "
           f"{', '.join(config.allow)} ; {forward}. Ctrl-C pour arrêter.", flush=True)
     return run_until_stopped(relay.stop)
+
+
+def log_to_stderr(logger_name: str) -> None:
+    """The relay's log lines (one per event, never an IPP) on standard error, with the time."""
+    import logging
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def fingerprint_of(cert: Path) -> str:
+    """The SHA-256 fingerprint of a PEM certificate, as clients are asked to trust it."""
+    import hashlib
+    import re
+
+    from lotas_plugins.transport_epop.client import format_fingerprint
+
+    try:
+        found = re.search(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----",
+                          Path(cert).read_text(encoding="ascii"), re.S)
+        der = ssl.PEM_cert_to_DER_cert(found.group(0)) if found else b""
+    except (OSError, ValueError, UnicodeDecodeError):
+        der = b""
+    if not der:
+        return "?"
+    return format_fingerprint(hashlib.sha256(der).hexdigest())
 
 
 def relay_tls_files(cert: Path | None, key: Path | None, credentials: Any

@@ -87,6 +87,7 @@ class Spool:
         name = f"{key_hash(meta['key'])}.{secrets.token_hex(4)}"
         folder = self.root / "incoming" / name
         folder.mkdir(mode=0o700)
+        os.chmod(folder, 0o700)  # whatever the umask
         return Incoming(folder, meta)
 
     def abort(self, item: Incoming) -> None:

@@ -185,7 +185,6 @@ def test_allow_list_accepts_cidr(relay_factory):
 
 
 def test_unavailable_source_address_names_the_option(relay_factory):
-    from lotas_core.errors import ConfigError
 
     relay = relay_factory(None)
     with pytest.raises(ConfigError) as info:  # 192.0.2.1 (TEST-NET-1) is on no interface
