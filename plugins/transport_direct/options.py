@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from lotas_core.transmission.contract import ConnectTimeout, ReadTimeout
 from lotas_core.transmission.redaction import url_credentials_error
@@ -47,6 +47,9 @@ def is_loopback_host(host: str) -> bool:
 
 class DirectOptions(BaseModel):
     """Connexion directe à e-PMSI (l'ordinateur a accès à Internet)."""
+
+    #: A refused value may hold a password: errors never repeat it.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     base_url: str = Field(
         DEFAULT_BASE_URL,

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lotas_core.errors import ConfigError
 from lotas_core.transmission.contract import (
@@ -82,6 +82,9 @@ MSG_RELAY_ERROR = (
 
 class EpopOptions(BaseModel):
     """Transmission via un serveur e-POP (l'ordinateur n'a pas accès à Internet)."""
+
+    #: A refused value may hold a password: errors never repeat it.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     host: str = Field("127.0.0.1", description="Adresse IP du serveur")
     port: int = Field(p.DEFAULT_PORT, ge=1, le=65535,
