@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import select
 import signal
 import subprocess
-import sys
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,50 +14,7 @@ from lotas_core.draws.service import open_history
 from lotas_core.settings import load_settings
 from lotas_plugins.transport_epop.client import EpopOptions, EpopTransport
 
-LOTAS = [sys.executable, "-m", "lotas_core.cli.main"]
-
-
-class ServerProcess:
-    def __init__(self, args: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            [*LOTAS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=dict(os.environ),
-        )
-        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
-        if not ready:
-            self.proc.kill()
-            pytest.fail("the server printed no address within 30 s")
-        self.banner = self.proc.stdout.readline()
-        found = re.search(r"(\d+\.\d+\.\d+\.\d+):(\d+)", self.banner)
-        if not found:
-            self.proc.kill()
-            pytest.fail(f"no address in {self.banner!r} / {self.proc.stderr.read()}")
-        self.host, self.port = found.group(1), int(found.group(2))
-
-    def terminate(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=15)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=15)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            stream.close()
-
-
-@pytest.fixture
-def servers() -> Iterator[list[ServerProcess]]:
-    started: list[ServerProcess] = []
-    yield started
-    for server in started:
-        server.kill()
-
-
-def start(servers: list[ServerProcess], *args: str) -> ServerProcess:
-    server = ServerProcess(list(args))
-    servers.append(server)
-    return server
+from .conftest import LOTAS, start
 
 
 def run_lotas(*args: str) -> subprocess.CompletedProcess:
