@@ -84,9 +84,11 @@ def test_a_fresh_install_has_no_epmsi_address(tmp_path, config_file, capsys):
 
 
 def test_the_demo_transmits_to_the_local_receiver_explicitly(tmp_path):
+    from lotas_core.plugin_host.facade import Lotas
     from lotas_tui.launch import DEMO_RECEIVER_URL, prepare_demo
 
-    settings = prepare_demo(load_settings().settings)
+    loaded = load_settings().settings
+    settings = prepare_demo(loaded, Lotas.from_settings(loaded))
     assert settings.transport.name == "transport_direct"
     assert settings.transport_options("transport_direct")["base_url"] == DEMO_RECEIVER_URL
 
