@@ -72,10 +72,10 @@ def test_relay_spool_and_receiver_store_are_owner_only(tmp_path, permissive_umas
 def test_a_server_creating_the_data_folder_makes_it_owner_only(tmp_path, permissive_umask,
                                                                data_dir):
     """``lotas epop-server`` run first on a fresh install: its spool's parents are private."""
-    from lotas_core.cli.cmd_transmit import _usable_folder
+    from lotas_core.cli.serving import usable_folder
 
     data = tmp_path / "lotas-data"
-    _usable_folder(data / "epop-spool", "--spool")
+    usable_folder(data / "epop-spool", "--spool")
     assert mode(data) == 0o700 and mode(data / "epop-spool") == 0o700
     assert not data_dir.exists()
     assert main(["history"]) == 0  # the history database, in the configured data folder
