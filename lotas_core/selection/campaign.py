@@ -41,12 +41,13 @@ class EligibilityRule(ABC):
     """One exclusion of the funnel, applied in ``order``; the first rule that applies counts.
 
     ``id`` is the funnel key (``fulltime``, ``lt2``...); ``label_fr`` is shown in the funnel
-    (``Campaign.funnel_labels``).
+    (``Campaign.funnel_labels``): a class attribute, or set per instance when it says the rule's
+    values ("moins de 60 jours entre entretiens").
     A site plugin can add its own rules for a campaign through ``lotas_eligibility_rules``.
     """
 
     id: ClassVar[str]
-    label_fr: ClassVar[str]
+    label_fr: str
     order: ClassVar[int] = 100
 
     @abstractmethod

@@ -71,7 +71,9 @@ def select(
     funnel: dict[str, int] = {"base": len(facts)}
     remaining = pd.Series(True, index=facts.index)
     for rule in rules:
-        excluded = rule.excludes(facts).reindex(facts.index, fill_value=False).astype(bool)
+        # A missing answer (NA: no birth date, no act...) does not exclude.
+        answer = rule.excludes(facts).reindex(facts.index, fill_value=False)
+        excluded = answer.fillna(False).astype(bool)
         hit = remaining & excluded
         funnel[rule.id] = int(hit.sum())
         remaining &= ~hit

@@ -1,8 +1,12 @@
-"""The PSY SMA 2021 campaign: per-patient facts and the row of an eligible patient (spec 3-4).
+"""A PSY SMA campaign: per-patient facts and the row of an eligible patient (spec 3-4).
 
-The work is vectorised over the RAA lines with numpy: patients are the integer codes of the
-``IPP`` categorical, so counting and min/max per patient are ``bincount`` and ``ufunc.at``.
-Only eligible patients (a few thousand at most) get per-row Python work.
+``PsySmaCampaign(params)`` is any campaign of the family; ``PsySma2021`` is the 2021 one. The
+work is vectorised over the RAA lines with numpy: patients are the integer codes of the ``IPP``
+categorical, so counting and min/max per patient are ``bincount`` and ``ufunc.at``. Only
+eligible patients (a few thousand at most) get per-row Python work.
+
+The facts a rule sees (``patient_facts``) are a contract, ``FACT_COLUMNS``: one row per patient
+of the base population, indexed by IPP (object dtype, text).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import numpy as np
 
 from lotas_core.selection.campaign import Campaign, SampleSizes
 from lotas_core.selection.columns import RowColumn
-from lotas_plugins.psy_sma_2021 import params
+from lotas_plugins.psy_sma_2021.params import PSY_SMA_2021, PsySmaParams
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,8 +44,23 @@ PATIENT_COLUMNS: tuple[RowColumn, ...] = (
 TABLE_ORDER = ("IPP", "SEXE", "AGE", "MODENT", "MODSORT", "DEST", "PROV", "LISTEDA", "DATACTE")
 #: NaT as int64 days (``_days`` of an invalid date).
 _NAT_DAYS = np.iinfo(np.int64).min
-#: Where the per-line masks are kept in ``Records.parsed``.
-_MASKS_KEY = "psy_sma_2021.line_masks"
+
+#: The facts of one patient, as ``patient_facts`` gives them to the rules (name: dtype, meaning).
+#: Dates are ``datetime64[s]``, NaT when there is none.
+FACT_COLUMNS: dict[str, tuple[str, str]] = {
+    "consultations": ("int64", "medical consultations in the data year"),
+    "first_consultation": ("datetime64[s]", "date of the first medical consultation of the year"),
+    "last_h2_consultation": (
+        "datetime64[s]", "date of the last medical consultation of the second half: the date of "
+        "the reference act (NaT: none in the second half)"),
+    "fulltime": ("bool", "a full-time stay (fulltime_forms) whose sequence meets the year"),
+    "birth_date": ("datetime64[s]", "birth date written on the reference act (NaT: no act)"),
+    "age_at_reference": (
+        "Int64", "completed years from birth_date to the reference act (a birthday on that day "
+        "counts); <NA> without reference act"),
+    "code": ("int64", "the patient's position in the IPP categorical (for patient_rows)"),
+    "reference_line": ("int64", "the RAA line of the reference act, -1 without (for patient_rows)"),
+}
 
 
 def _day(value: date) -> int:
@@ -70,21 +89,25 @@ def _codes_in(series: pd.Series, categories: pd.Index) -> np.ndarray:
     return mapping[series.cat.codes.to_numpy()]
 
 
-class PsySma2021(Campaign):
-    """HAS PSY SMA 2021: patients followed in CMP in 2019 (RAA), sampled 80 + 30."""
+class PsySmaCampaign(Campaign):
+    """A PSY SMA campaign: patients followed in CMP in the data year (RAA), sampled main +
+    reserve; every value comes from its ``PsySmaParams``."""
 
-    id: ClassVar[str] = "psy_sma_2021"
-    title: ClassVar[str] = "LOTAS PSY SMA 2021"
-    year: ClassVar[int] = params.DATA_YEAR
-    period_month: ClassVar[int] = params.PERIOD_MONTH
-    record_source: ClassVar[str] = params.RECORD_SOURCE_ID
-    default_sizes: ClassVar[SampleSizes] = SampleSizes(
-        params.MAIN_SAMPLE_SIZE, params.RESERVE_SAMPLE_SIZE
-    )
-    fulltime_forms: ClassVar[frozenset[str]] = params.FULLTIME_FORMS
     patient_columns: ClassVar[tuple[RowColumn, ...]] = PATIENT_COLUMNS
     table_order: ClassVar[tuple[str, ...]] = TABLE_ORDER
-    archive_subfolder: ClassVar[str] = "PSY"
+
+    def __init__(self, params: PsySmaParams) -> None:
+        self.params = params
+        self.id = params.campaign_id  # type: ignore[misc]
+        self.title = params.title  # type: ignore[misc]
+        self.year = params.data_year  # type: ignore[misc]
+        self.period_month = params.period_month  # type: ignore[misc]
+        self.record_source = params.source_id  # type: ignore[misc]
+        self.archive_subfolder = params.archive_subfolder  # type: ignore[misc]
+        self.default_sizes = SampleSizes(params.main_size, params.reserve_size)  # type: ignore[misc]
+        self.fulltime_forms = params.fulltime_forms
+        #: Where the per-line masks are kept in ``Records.parsed``.
+        self._masks_key = f"{params.campaign_id}.line_masks"
 
     def write_demo_archive(
         self, folder: Path, *, finess: str, raa_lines: int = 20000, seed: int = 1
@@ -102,25 +125,27 @@ class PsySma2021(Campaign):
 
         Computed once per ``records`` (facts and rows both need them) and kept beside the tables.
         """
-        cached = records.parsed.get(_MASKS_KEY)
+        cached = records.parsed.get(self._masks_key)
         if cached is not None:
             return cached
+        p = self.params
         raa = records.tables["raa"]
         days = _days(raa["DATE_ACTE"])
-        in_year = (days >= _day(params.YEAR_START)) & (days <= _day(params.YEAR_END))
-        base = in_year & _code_mask(raa["FORMACT"], {params.CMP_ACTIVITY_FORM})
+        in_year = (days >= _day(p.year_start)) & (days <= _day(p.year_end))
+        base = in_year & _code_mask(raa["FORMACT"], {p.activity_form})
         consult = (
             base
-            & _code_mask(raa["LIEU_ACTE"], {params.CONSULTATION_PLACE})
-            & _code_mask(raa["NATURE_ACTE"], {params.CONSULTATION_NATURE})
-            & _code_mask(raa["CATEGINTERV"], params.CONSULTATION_CATEGORIES)
+            & _code_mask(raa["LIEU_ACTE"], {p.consultation_place})
+            & _code_mask(raa["NATURE_ACTE"], {p.consultation_nature})
+            & _code_mask(raa["CATEGINTERV"], p.consultation_categories)
         )
-        h2 = consult & (days >= _day(params.SECOND_HALF_START))
-        records.parsed[_MASKS_KEY] = (base, consult, h2)
+        h2 = consult & (days >= _day(p.second_half_from))
+        records.parsed[self._masks_key] = (base, consult, h2)
         return base, consult, h2
 
     def patient_facts(self, records: Records) -> pd.DataFrame:
-        """One row per base patient: consultations, first, last of H2, full-time stay."""
+        """One row per base patient, the ``FACT_COLUMNS``: consultations, first, last of H2,
+        full-time stay, birth date and age at the reference act."""
         import pandas as pd
 
         raa = records.tables["raa"]
@@ -143,6 +168,21 @@ class PsySma2021(Campaign):
             fulltime[rps_codes[rps_codes >= 0]] = True
         patients = np.flatnonzero(in_base)
         first_p, last_p = first[patients], last_h2[patients]
+        reference = np.full(k, -1, np.int64)
+        lines = self._reference_lines(records)
+        reference[codes[lines]] = lines
+        reference_p = reference[patients]
+        with_act = reference_p >= 0
+        birth = np.full(len(patients), np.datetime64("NaT"), "datetime64[D]")
+        birth[with_act] = np.asarray(
+            _field(records, "DTNAIS", reference_p[with_act])
+        ).astype("datetime64[D]")
+        act = np.full(len(patients), np.datetime64("NaT"), "datetime64[D]")
+        act[with_act] = raa["DATE_ACTE"].to_numpy()[reference_p[with_act]].astype("datetime64[D]")
+        known = ~np.isnat(birth) & ~np.isnat(act)
+        age = pd.array(np.zeros(len(patients), np.int64), dtype="Int64")
+        age[known] = completed_years_array(birth[known], act[known])
+        age[~known] = pd.NA
         facts = pd.DataFrame(
             {
                 "code": patients,
@@ -154,16 +194,40 @@ class PsySma2021(Campaign):
                 .astype("datetime64[D]")
                 .astype("datetime64[s]"),
                 "fulltime": fulltime[patients],
+                "birth_date": birth.astype("datetime64[s]"),
+                "age_at_reference": age,
+                "reference_line": reference_p,
             },
             index=pd.Index(categories[patients], name="IPP", dtype=object),
         )
         return facts
 
-    @staticmethod
-    def _rps_in_year(rps: pd.DataFrame) -> np.ndarray:
+    def _reference_lines(self, records: Records) -> np.ndarray:
+        """The RAA line of each patient's reference act (spec 4): the medical consultation with
+        the latest date of the second half; on that date, the first in file order. Computed once
+        per ``records``."""
+        key = f"{self._masks_key}.reference"
+        cached = records.parsed.get(key)
+        if cached is not None:
+            return cached
+        raa = records.tables["raa"]
+        codes = raa["IPP"].cat.codes.to_numpy()
+        _, _, h2 = self._line_masks(records)
+        rows = np.flatnonzero(h2)
+        days = _days(raa["DATE_ACTE"])[rows]
+        # Latest date first, then file order (table order is file order): first row per patient.
+        order = np.lexsort((rows, -days, codes[rows]))
+        sorted_codes = codes[rows][order]
+        firsts = np.ones(len(order), bool)
+        firsts[1:] = sorted_codes[1:] != sorted_codes[:-1]
+        reference = rows[order][firsts]
+        records.parsed[key] = reference
+        return reference
+
+    def _rps_in_year(self, rps: pd.DataFrame) -> np.ndarray:
         """RPS lines whose sequence [start, end] intersects the data year."""
         start, end = sequence_days(rps)
-        return (start <= _day(params.YEAR_END)) & (end >= _day(params.YEAR_START))
+        return (start <= _day(self.params.year_end)) & (end >= _day(self.params.year_start))
 
     # -- rows ----------------------------------------------------------------------------------
 
@@ -178,15 +242,8 @@ class PsySma2021(Campaign):
         categories = raa["IPP"].cat.categories
         wanted = np.zeros(len(categories) + 1, bool)
         wanted[facts.loc[eligible, "code"].to_numpy()] = True
-        _, _, h2 = self._line_masks(records)
-        rows = np.flatnonzero(h2 & wanted[codes])
-        days = _days(raa["DATE_ACTE"])[rows]
-        # Latest date first, then file order (table order is file order): first row per patient.
-        order = np.lexsort((rows, -days, codes[rows]))
-        sorted_codes = codes[rows][order]
-        firsts = np.ones(len(order), bool)
-        firsts[1:] = sorted_codes[1:] != sorted_codes[:-1]
-        reference = rows[order][firsts]
+        reference = facts.loc[eligible, "reference_line"].to_numpy()
+        reference = np.sort(reference[reference >= 0])  # no reference act, no row
         movements = self._movements(records, categories, wanted)
         raa_table = records.parsed.get("raa")
         das = raa_table.repeat("DA", reference) if raa_table is not None else [[]] * len(reference)
@@ -254,6 +311,13 @@ def sequence_days(rps: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """
     start, end = _days(rps["DTDEBSEQ"]), _days(rps["DTFINSEQ"])
     return np.where(start == _NAT_DAYS, end, start), end
+
+
+class PsySma2021(PsySmaCampaign):
+    """HAS PSY SMA 2021: patients followed in CMP in 2019 (RAA), sampled 80 + 30."""
+
+    def __init__(self) -> None:
+        super().__init__(PSY_SMA_2021)
 
 
 def _field(records: Records, name: str, rows: np.ndarray) -> list[object] | np.ndarray:

@@ -1,4 +1,5 @@
-"""The record source of the campaign: the PIVOINE *in* archive of 2019 M12, RAA and RPS."""
+"""The record source of a PSY SMA campaign: the PIVOINE *in* archive of the data year (M12 for
+2021: 2019), its RAA and RPS."""
 
 from __future__ import annotations
 
@@ -21,8 +22,13 @@ from lotas_core.reading.records import (
     Records,
     RecordSource,
 )
-from lotas_plugins.psy_sma_2021 import params
 from lotas_plugins.psy_sma_2021.layouts import RAA_COLUMNS, RAA_P09, RPS_COLUMNS, RPS_P08
+from lotas_plugins.psy_sma_2021.params import (
+    PSY_SMA_2021,
+    RAA_MEMBER_SUFFIXES,
+    RPS_MEMBER_SUFFIXES,
+    PsySmaParams,
+)
 
 if TYPE_CHECKING:
     from lotas_core.selection.campaign import Campaign
@@ -35,18 +41,17 @@ NO_RPS_WARNING = (
 
 
 class PivoineInSource(RecordSource):
-    """Finds the newest ``<FINESS>.2019.12.<ts>.in.zip`` and reads its RAA P09 and RPS P08."""
-
-    id = params.RECORD_SOURCE_ID
+    """Finds the newest ``<FINESS>.<year>.<month>.<ts>.in.zip`` (2019 and 12 for PSY SMA 2021)
+    and reads its RAA and RPS with the given layouts (P09 and P08 by default)."""
 
     def __init__(
         self,
-        year: int = params.DATA_YEAR,
-        month: int = params.PERIOD_MONTH,
+        params: PsySmaParams = PSY_SMA_2021,
         raa_layout: Layout = RAA_P09,
         rps_layout: Layout = RPS_P08,
     ) -> None:
-        self.year, self.month = year, month
+        self.id = params.source_id  # type: ignore[misc]
+        self.year, self.month = params.data_year, params.period_month
         self.raa_layout, self.rps_layout = raa_layout, rps_layout
 
     def read(
@@ -59,7 +64,7 @@ class PivoineInSource(RecordSource):
         path = find_archive(folder, finess, self.year, self.month, "in")
         if progress:
             progress("Décompression de l'archive", 0.0)
-        wanted = {"raa": params.RAA_MEMBER_SUFFIXES, "rps": params.RPS_MEMBER_SUFFIXES}
+        wanted = {"raa": RAA_MEMBER_SUFFIXES, "rps": RPS_MEMBER_SUFFIXES}
         # Hashing, inflating and finding line ends run outside the GIL: pandas (needed next) is
         # imported meanwhile, on the other core.
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -83,7 +88,7 @@ class PivoineInSource(RecordSource):
             columns=RAA_COLUMNS, progress=progress, stage="Contrôle des lignes RAA",
             lines=raa_lines,
         )
-        _check_usable(raa, path.name, "RAA", report)
+        _check_usable(raa, path.name, "RAA", report, self.year)
         report.files["raa"] = raa.report
         parsed: dict[str, FixedWidthTable] = {"raa": raa}
         tables = {"raa": raa.frame}
@@ -92,7 +97,7 @@ class PivoineInSource(RecordSource):
                 members.pop("rps"), self.rps_layout, finess=finess, member=member_names["rps"],
                 columns=RPS_COLUMNS, progress=progress, stage="Contrôle des lignes RPS",
             )
-            _check_usable(rps, path.name, "RPS", report)
+            _check_usable(rps, path.name, "RPS", report, self.year)
             report.files["rps"] = rps.report
             parsed["rps"] = rps
             tables["rps"] = rps.frame
@@ -112,7 +117,9 @@ def _inflate_and_split(
     return info, members, names, lines
 
 
-def _check_usable(table: FixedWidthTable, archive: str, kind: str, report: ParseReport) -> None:
+def _check_usable(
+    table: FixedWidthTable, archive: str, kind: str, report: ParseReport, year: int
+) -> None:
     """Refuse a file that cannot be this campaign's; warn about one without any valid line.
 
     Bad lines are never fatal on their own. But a file that is not text (binary garbage), a file
@@ -149,7 +156,7 @@ def _check_usable(table: FixedWidthTable, archive: str, kind: str, report: Parse
     ):
         raise ArchiveError(
             f"{where} est au format « {other} » et non {layout.format_code} (format des données "
-            f"{params.DATA_YEAR}) : choisissez l'archive PIVOINE des données {params.DATA_YEAR}.",
+            f"{year}) : choisissez l'archive PIVOINE des données {year}.",
             f"{kind} member of {archive} has format {other!r}, expected {layout.format_code}",
         )
     reason = max(file_report.skipped, key=file_report.skipped.__getitem__)
