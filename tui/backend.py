@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from lotas_core.draws.history import DrawRecord
     from lotas_core.plugin_host.facade import Lotas
     from lotas_core.settings import Settings
+    from lotas_core.transmission.delivery import Delivery
 
 #: The window title when the settings name a campaign that is not installed.
 FALLBACK_TITLE = "LOTAS"
@@ -110,6 +111,31 @@ class Backend:
         from lotas_core.transmission.sending import transmit
 
         return transmit(self.lotas, settings, draw_id, transport_name, credentials=credentials)
+
+    def delivery(self, record: DrawRecord) -> Delivery:
+        """Where a draw's transmission stands, as its history events tell (no network)."""
+        from lotas_core.transmission.delivery import summarize
+
+        return summarize(record.draw_id, list(record.transmissions))
+
+    def refresh_deliveries(self, settings: Settings, draw_ids: list[str],
+                           credentials: Any = None) -> dict[str, Delivery]:
+        """Ask the intermediary (e-POP relay) about the pending draws; changes are recorded."""
+        from lotas_core.draws.service import open_history
+        from lotas_core.transmission.delivery import refresh_many
+
+        history = open_history(settings)
+        records = [history.get(draw_id) for draw_id in draw_ids]
+        return refresh_many(self.lotas, settings, history, records, credentials)
+
+    def trust_certificate(self, config_file: Path | None, transport_name: str, option: str,
+                          fingerprint: str) -> Path:
+        """Record a trusted certificate fingerprint in the settings file (not a secret)."""
+        from lotas_core.settings import default_config_path
+        from lotas_core.transmission.sending import trust_certificate
+
+        return trust_certificate(config_file or default_config_path(), transport_name, option,
+                                 fingerprint)
 
     def transports(self) -> dict[str, type]:
         """Every registered transport class by name (empty if the plugins fail to load)."""

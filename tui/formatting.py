@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,17 +81,59 @@ def display_path(path: Path | str | None) -> str:
     return text
 
 
+def receipt_title(receipt: Any) -> str:
+    """The title of the dialog after a transmission: delivered, or only handed off."""
+    if getattr(receipt, "final", True):
+        return "Transmission réussie"
+    return "Tirage remis, en attente de transmission à QUALHAS"
+
+
 def receipt_text(receipt: Any, transport_title: str) -> str:
-    """What the screen says after a transmission: the receipt, its digest, the transport."""
-    text = (
-        "Le tirage au sort a été transmis à QUALHAS.\n\n"
-        f"Accusé de réception : {receipt.receipt}\n"
-        f"SHA-256 : {receipt.sha256}\n"
-        f"Transport : {transport_title}"
-    )
+    """What the screen says after a transmission: the receipt, its digest, the transport.
+
+    A hand-off (e.g. to the e-POP relay) is never called "transmis à QUALHAS": the draw waits
+    there, and the screen follows it until QUALHAS's receipt comes back.
+    """
+    if getattr(receipt, "final", True):
+        head = ("Le tirage au sort a été transmis à QUALHAS.\n\n"
+                f"Accusé de réception : {receipt.receipt}\n")
+    else:
+        state = getattr(receipt, "handoff_fr", "") or "remis, en attente de transmission"
+        head = (f"Le tirage au sort a été {state}.\n\n"
+                f"Accusé de dépôt : {receipt.receipt}\n")
+    text = head + f"SHA-256 : {receipt.sha256}\nTransport : {transport_title}"
     if getattr(receipt, "duplicate", False):
         text += "\n\nCe tirage avait déjà été reçu : voici l'accusé de réception d'origine."
+    if not getattr(receipt, "final", True):
+        text += ("\n\nlotas suit sa transmission : son état s'affiche dans l'historique des "
+                 "tirages et dans « Contrôle du tirage ».")
     return text
+
+
+def delivery_lines(delivery: Any, title: Callable[[str], str] = str) -> list[str]:
+    """A draw's transmission in "Contrôle du tirage": state, receipts, times."""
+    if delivery.state == "not_sent":
+        return ["Pas encore transmis à QUALHAS."]
+    lines = [f"Transmission ({title(delivery.transport or '?')}) : {delivery.label_fr}"]
+    if delivery.handoff:
+        lines.append(f"  Accusé de dépôt : {delivery.handoff.get('receipt', '?')} "
+                     f"(le {display_time(delivery.sent_at)})")
+    if delivery.receipt:
+        lines.append(f"  Accusé de réception QUALHAS : {delivery.receipt.get('receipt', '?')} "
+                     f"(le {display_time(delivery.delivered_at)})")
+    if delivery.pending and delivery.reason_fr:
+        lines.append(f"  Dernière tentative : {delivery.reason_fr}")
+    if delivery.refresh_error_fr:
+        lines.append(f"  État non actualisé : {delivery.refresh_error_fr}")
+    return lines
+
+
+def display_time(value: str) -> str:
+    """``28/11/2026 14:03:05`` (local time) from an ISO time; the text when unreadable."""
+    try:
+        return f"{datetime.fromisoformat(value).astimezone():%d/%m/%Y %H:%M:%S}"
+    except (TypeError, ValueError):
+        return str(value)
 
 
 class FieldError(ValueError):

@@ -53,6 +53,23 @@ class TransmitDone(Message):
 
 
 @dataclass
+class DeliveriesRefreshed(Message):
+    """The e-POP relay (or another intermediary) was asked where the pending draws are."""
+
+    deliveries: dict[str, Any]
+
+
+@dataclass
+class CertificateToTrust(Message):
+    """"Tester" met a certificate not trusted yet: the user is asked whether to trust it."""
+
+    transport: str
+    option: str
+    fingerprint: str
+    text: str
+
+
+@dataclass
 class ConnectionTested(Message):
     """The "Tester" button's answer: success sentence, or the manual's error sentence."""
 

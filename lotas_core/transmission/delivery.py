@@ -34,6 +34,14 @@ NOT_SENT = "not_sent"
 PENDING = (QUEUED, FORWARDING)
 
 GENERIC_HANDOFF_FR = "remis à un intermédiaire, en attente de transmission à QUALHAS"
+#: One or two words for a list of draws (the screen's history list).
+SHORT_LABELS_FR = {
+    NOT_SENT: "",
+    QUEUED: "en attente",
+    FORWARDING: "en cours",
+    DELIVERED: "transmis",
+    FAILED: "échec",
+}
 STATE_LABELS_FR = {
     NOT_SENT: "pas encore transmis",
     FORWARDING: "en cours de transmission à QUALHAS",
@@ -65,6 +73,10 @@ class Delivery:
     @property
     def pending(self) -> bool:
         return self.state in PENDING
+
+    @property
+    def short_label_fr(self) -> str:
+        return SHORT_LABELS_FR.get(self.state, self.state)
 
     @property
     def label_fr(self) -> str:
@@ -131,6 +143,7 @@ def refresh(
     A draw not pending is returned as stored. When the intermediary cannot be reached, the
     stored state is returned with ``refresh_error_fr`` set; nothing is recorded.
     """
+    from lotas_core.errors import LotasError
     from lotas_core.transmission.sending import idempotency_key, make_transport
 
     delivery = summarize(draw.draw_id, history.transmissions(draw.draw_id))
@@ -141,7 +154,7 @@ def refresh(
         if transport is None:
             transport = make_transport(lotas, settings, delivery.transport or None, credentials)
         status = transport.delivery_status(idempotency_key(draw))
-    except TransportError as exc:
+    except (TransportError, LotasError) as exc:  # unreachable, or settings to correct
         delivery.refresh_error_fr = exc.message_fr
         return delivery
     finally:

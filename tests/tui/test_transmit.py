@@ -53,7 +53,8 @@ def test_transmit_to_a_local_receiver_shows_the_receipt(drive, demo_settings, tm
             await pilot.press("enter")
             await pilot.press("d", "d")
             info = str(app.screen.query_one("#draw-info", Static).render())
-            assert f"Transmis (Connexion directe) : accusé {receipt}" in info
+            assert "Transmission (Connexion directe) : transmis à QUALHAS" in info
+            assert f"Accusé de réception QUALHAS : {receipt}" in info
             assert len(server.stored_payloads()) == 1
             assert "s3cret-demo" not in text
 

@@ -27,8 +27,9 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from lotas_core.french import sizes_footer
-from lotas_tui.formatting import receipt_text, sizes_of
+from lotas_tui.formatting import receipt_text, receipt_title, sizes_of
 from lotas_tui.messages import (
+    DeliveriesRefreshed,
     DrawDone,
     ExportDone,
     FinessChanged,
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from lotas_tui.app import LotasApp
 
 TABS = ("tab-table", "tab-funnel", "tab-check")
+#: How often the screen asks the relay about draws still waiting to reach QUALHAS (seconds).
+DELIVERY_REFRESH_S = 60.0
 #: Workers during which the progress row shows.
 BUSY_GROUPS = ("draw", "verify", "transmit")
 ENDED = (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS)
@@ -85,6 +88,8 @@ class MainScreen(Screen[None]):
         self._records: dict[str, Any] = {}
         #: "Quitter" was confirmed during a long task: exit when the last one ends.
         self._quit_when_idle = False
+        #: The last states asked of the relay (they carry "why it still waits").
+        self._live: dict[str, Any] = {}
 
     @property
     def lotas_app(self) -> LotasApp:
@@ -114,6 +119,8 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload_history()
+        self.refresh_deliveries()
+        self.set_interval(DELIVERY_REFRESH_S, self.refresh_deliveries)
 
     # -- reading the form ----------------------------------------------------------------------
 
@@ -151,8 +158,7 @@ class MainScreen(Screen[None]):
         history = self.query_one("#history", OptionList)
         self._records = {str(record.draw_id): record for record in records}
         history.set_options(
-            Option(self.lotas_app.entry_label(record), id=str(record.draw_id))
-            for record in records
+            Option(self._entry_text(record), id=str(record.draw_id)) for record in records
         )
         if not records:
             self.show_draw(None)
@@ -163,6 +169,48 @@ class MainScreen(Screen[None]):
         index = history.get_option_index(wanted) if wanted in self._records else 0
         history.highlighted = index
         self.show_draw(records[index])
+
+    def delivery_of(self, record: Any) -> Any:
+        """The draw's transmission state: the relay's last answer if it agrees with the
+        history (it adds why the draw still waits), else the history's."""
+        stored = self.lotas_app.backend.delivery(record)
+        live = self._live.get(str(record.draw_id))
+        return live if live is not None and live.state == stored.state else stored
+
+    def _entry_text(self, record: Any) -> str:
+        """The history list's line: the manual's label, then the transmission state."""
+        short = self.delivery_of(record).short_label_fr
+        label = self.lotas_app.entry_label(record)
+        return f"{label}  {short}" if short else label
+
+    def refresh_deliveries(self) -> None:
+        """Ask the relay about the draws still waiting to reach QUALHAS (in a worker)."""
+        pending = [draw_id for draw_id, record in self._records.items()
+                   if self.lotas_app.backend.delivery(record).pending]
+        if pending and not self._worker_busy("delivery"):
+            self.run_refresh_deliveries(self.lotas_app.settings, pending)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="delivery")
+    def run_refresh_deliveries(self, settings: Any, draw_ids: list[str]) -> None:
+        deliveries = self.lotas_app.backend.refresh_deliveries(
+            settings, draw_ids, self.lotas_app.credentials_for(settings.transport.name))
+        self.post_message(DeliveriesRefreshed(deliveries))
+
+    def on_deliveries_refreshed(self, message: DeliveriesRefreshed) -> None:
+        """New states: list them again; same states: only the shown draw's lines (so that a
+        "Vérifier" result on screen stays)."""
+        self._live.update(message.deliveries)
+        moved = any(
+            draw_id in self._records
+            and self.lotas_app.backend.delivery(self._records[draw_id]).state != delivery.state
+            for draw_id, delivery in message.deliveries.items()
+        )
+        if moved:
+            self.reload_history()
+        elif self.current is not None and str(self.current.draw_id) in message.deliveries:
+            self.query_one("#check-panel", CheckPanel).show_delivery(
+                self.current, self.lotas_app.entry_label(self.current),
+                self.lotas_app.transport_title, self.delivery_of(self.current))
 
     @on(OptionList.OptionHighlighted, "#history")
     def _history_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -179,8 +227,9 @@ class MainScreen(Screen[None]):
         labels = None if record is None else self.lotas_app.funnel_labels(record.campaign_id)
         self.query_one("#funnel-panel", FunnelPanel).show(record, labels)
         label = "" if record is None else self.lotas_app.entry_label(record)
+        delivery = None if record is None else self.delivery_of(record)
         self.query_one("#check-panel", CheckPanel).show(record, label,
-                                                        self.lotas_app.transport_title)
+                                                        self.lotas_app.transport_title, delivery)
 
     def _require_draw(self) -> Any:
         if self.current is None:
@@ -243,6 +292,10 @@ class MainScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """End the task's progress, however the worker ended; the app shows errors."""
+        if event.worker.group == "delivery":  # a background refresh: never an error dialog
+            if event.state == WorkerState.ERROR:
+                self.log.warning(f"delivery refresh failed: {type(event.worker.error).__name__}")
+            return
         self.lotas_app.handle_worker_state(event)
         if event.worker.group == "verify" and event.state == WorkerState.ERROR:
             self.query_one("#check-panel", CheckPanel).show_result(
@@ -349,7 +402,7 @@ class MainScreen(Screen[None]):
         self.reload_history(select_id=message.draw_id)
         if self._quit_when_idle:
             return  # closing: the receipt is in the history ("Contrôle du tirage")
-        self.app.push_screen(MessageDialog("Transmission réussie",
+        self.app.push_screen(MessageDialog(receipt_title(message.receipt),
                                            receipt_text(message.receipt, title)))
 
     # -- other actions -------------------------------------------------------------------------

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Static
 
-from lotas_tui.formatting import funnel_lines, parse_report_lines
+from lotas_tui.formatting import delivery_lines, funnel_lines, parse_report_lines
+
+if TYPE_CHECKING:
+    from lotas_core.transmission.delivery import Delivery
 
 NO_DRAW = "Aucun tirage sélectionné."
 
@@ -36,8 +39,10 @@ class FunnelPanel(VerticalScroll):
         )
 
 
-def draw_info(record: Any, label: str, title: Callable[[str], str] = str) -> str:
-    """The draw's identity: archive, algorithm, seed, population digest, transmissions."""
+def draw_info(record: Any, label: str, title: Callable[[str], str] = str,
+              delivery: Delivery | None = None) -> str:
+    """The draw's identity: archive, algorithm, seed, population digest, and where its
+    transmission stands (``delivery``: a fresher state than the record's, if known)."""
     lines = [
         f"Tirage n° {record.draw_id} - {label}",
         f"Campagne : {record.campaign_id}   Financement : {record.financing}",
@@ -50,14 +55,11 @@ def draw_info(record: Any, label: str, title: Callable[[str], str] = str) -> str
     notice = getattr(record, "notice", "")
     if notice:
         lines.append(f"Remarque : {notice}")
-    transmissions = list(getattr(record, "transmissions", None) or [])
-    for item in transmissions:
-        receipt = item.get("receipt", item)
-        if isinstance(receipt, dict):
-            receipt = receipt.get("receipt", "?")
-        lines.append(f"Transmis ({title(str(item.get('transport', '?')))}) : accusé {receipt}")
-    if not transmissions:
-        lines.append("Pas encore transmis à QUALHAS.")
+    from lotas_core.transmission.delivery import summarize
+
+    if delivery is None:
+        delivery = summarize(record.draw_id, list(getattr(record, "transmissions", None) or []))
+    lines.extend(delivery_lines(delivery, title))
     return "\n".join(lines)
 
 
@@ -69,11 +71,17 @@ class CheckPanel(VerticalScroll):
         yield Button("Vérifier", id="verify-check", compact=True, action="screen.verify")
         yield Static("", id="verify-result", markup=False)
 
-    def show(self, record: Any, label: str, title: Callable[[str], str] = str) -> None:
+    def show(self, record: Any, label: str, title: Callable[[str], str] = str,
+             delivery: Delivery | None = None) -> None:
         """Show ``record``; ``title`` names a transport in French ("Connexion directe")."""
         info = self.query_one("#draw-info", Static)
-        info.update(NO_DRAW if record is None else draw_info(record, label, title))
+        info.update(NO_DRAW if record is None else draw_info(record, label, title, delivery))
         self.show_result(None, "")
+
+    def show_delivery(self, record: Any, label: str, title: Callable[[str], str],
+                      delivery: Delivery) -> None:
+        """Refresh the transmission lines only (the "Vérifier" result stays)."""
+        self.query_one("#draw-info", Static).update(draw_info(record, label, title, delivery))
 
     def show_result(self, ok: bool | None, text: str) -> None:
         result = self.query_one("#verify-result", Static)
