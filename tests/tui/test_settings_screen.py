@@ -217,3 +217,61 @@ def test_import_proxy_fills_the_form_from_the_system(drive, monkeypatch, settle)
         assert screen.query_one("#proxy-port", Input).value == "8080"
 
     drive(scenario)
+
+
+def test_tester_with_crypter_shows_the_fingerprint_and_stores_the_trust(
+        drive, tmp_path, settle, config_file):
+    """Issue 11: "Crypter" can be completed from the screen; a changed certificate is refused."""
+    import trustme
+
+    from lotas_plugins.transport_epop.relay import RelayConfig, RelayServer
+    from lotas_tui.widgets.dialogs import ConfirmDialog
+
+    ca = trustme.CA()
+
+    def tls_relay(name: str) -> RelayServer:
+        cert = ca.issue_cert(name)
+        cert_path, key_path = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+        cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+        cert.private_key_pem.write_to_path(str(key_path))
+        return RelayServer(RelayConfig(spool=tmp_path / f"spool-{name}", port=0,
+                                       tls_cert=cert_path, tls_key=key_path), None).start()
+
+    relays = [tls_relay("relay-a")]
+
+    async def scenario(app, pilot) -> None:
+        screen = await open_settings(app, pilot)
+        await pilot.click("#mode-epop")
+        screen.query_one("#epop-host", Input).value = "127.0.0.1"
+        screen.query_one("#epop-port", Input).value = str(relays[0].address[1])
+        screen.query_one("#epop-encrypt", Checkbox).value = True
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        question = str(app.screen.query_one(".dialog-text", Static).render())
+        fingerprint = question.split("\n\n")[1].strip()
+        assert fingerprint.count(":") == 31
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert screen.query_one("#test-result").has_class("form-ok"), result_text(screen)
+        stored = read_config(config_file)["transport"]["options"]["transport_epop"]
+        assert stored["tls_fingerprint"] == fingerprint
+
+        relays[0].stop()
+        relays.append(tls_relay("relay-b"))  # another certificate: refused, never re-asked
+        screen.query_one("#epop-port", Input).value = str(relays[1].address[1])
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert "ATTENTION" in result_text(screen) and "a changé" in result_text(screen)
+        assert screen.query_one("#test-result").has_class("form-error")
+        await save_and_close(app, pilot)
+        saved = read_config(config_file)["transport"]["options"]["transport_epop"]
+        assert saved["tls_fingerprint"] == fingerprint and saved["encrypt"] is True
+
+    try:
+        drive(scenario)
+    finally:
+        for relay in relays:
+            relay.stop()

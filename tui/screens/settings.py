@@ -29,8 +29,9 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState
 
 from lotas_tui.formatting import FieldError, validation_error_fr
-from lotas_tui.messages import ConnectionTested, ProxyImported
+from lotas_tui.messages import CertificateToTrust, ConnectionTested, ProxyImported
 from lotas_tui.transport_fields import DIRECT, DIRECT_FIELDS, EPOP, resolve
+from lotas_tui.widgets.dialogs import ConfirmDialog
 from lotas_tui.widgets.epop_form import EpopForm
 from lotas_tui.widgets.options_form import OptionsForm
 
@@ -261,9 +262,14 @@ class SettingsScreen(Screen[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="test-connection")
     def run_test(self, settings: Any, name: str, credentials: Any) -> None:
         from lotas_core.errors import LotasError
+        from lotas_core.transmission.contract import UntrustedCertificate
 
         try:
             text = self.lotas_app.backend.test_connection(settings, name, credentials)
+        except UntrustedCertificate as exc:  # "Crypter" ticked, nothing trusted yet: ask
+            self.post_message(CertificateToTrust(name, exc.option, exc.fingerprint,
+                                                 exc.message_fr))
+            return
         except LotasError as exc:
             self.post_message(ConnectionTested(False, exc.message_fr, name))
             return
@@ -276,6 +282,48 @@ class SettingsScreen(Screen[bool]):
 
     def on_connection_tested(self, message: ConnectionTested) -> None:
         self._show_test_result(message.ok, message.text, message.transport)
+
+    def on_certificate_to_trust(self, message: CertificateToTrust) -> None:
+        """Show the relay certificate's fingerprint and ask whether to trust it."""
+        self._show_test_result(None, message.text, message.transport)
+        question = (
+            "Le serveur présente un certificat d'empreinte SHA-256 :\n\n"
+            f"{message.fingerprint}\n\n"
+            "Comparez-la avec celle que donne l'administrateur du serveur (« lotas epop-server » "
+            "l'affiche au démarrage). Faire confiance à ce certificat ? L'empreinte sera "
+            "enregistrée dans les paramètres ; un autre certificat sera ensuite refusé."
+        )
+
+        def done(answer: bool | None) -> None:
+            if answer:
+                self._trust(message)
+            else:
+                self._show_test_result(
+                    False, "Certificat non approuvé : rien n'a été envoyé. Vérifiez l'empreinte "
+                    "auprès de l'administrateur, ou décochez « Crypter ».", message.transport)
+
+        self.app.push_screen(ConfirmDialog("Certificat du serveur", question), done)
+
+    def _trust(self, message: CertificateToTrust) -> None:
+        """Store the trusted fingerprint (file and this session), then test again."""
+        from lotas_core.errors import LotasError
+
+        app = self.lotas_app
+        try:
+            path = app.backend.trust_certificate(app.config_file, message.transport,
+                                                 message.option, message.fingerprint)
+        except (LotasError, OSError) as exc:
+            text = exc.message_fr if isinstance(exc, LotasError) else str(exc.strerror or exc)
+            self._show_test_result(False, f"Empreinte non enregistrée : {text}",
+                                   message.transport)
+            return
+        options = {name: dict(values) for name, values in app.settings.transport.options.items()}
+        options.setdefault(message.transport, {})[message.option] = message.fingerprint
+        transport = app.settings.transport.model_copy(update={"options": options})
+        app.settings = app.settings.model_copy(update={"transport": transport})
+        app.config_file, app.config_found = path, True
+        self.notify(f"Certificat approuvé ; empreinte enregistrée dans {path}.", markup=False)
+        self.action_test()
 
     def action_import_proxy(self) -> None:
         self.run_import_proxy()
