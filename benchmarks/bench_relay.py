@@ -69,7 +69,9 @@ def main() -> None:
             cert, key, ca = tls_files(root)
         relay = RelayServer(
             RelayConfig(spool=root / "spool", port=0, tls_cert=cert, tls_key=key,
-                        max_clients=max(128, args.clients * 2)),
+                        max_clients=max(128, args.clients * 2),
+                        # every bench client shares 127.0.0.1: lift the per-address limit
+                        max_per_client=max(16, args.clients * 2)),
             lambda: DirectTransport(options, Credentials(environ={}, use_keyring=False)),
         ).start()
         client_options = EpopOptions(host="127.0.0.1", port=relay.address[1], read_timeout=60,
