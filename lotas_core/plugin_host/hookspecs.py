@@ -86,7 +86,9 @@ def lotas_draw_transmitted(draw: object, receipt: Receipt) -> None:
     """Notification after a draw was transmitted and its receipt stored (audit, archiving).
 
     :param draw: the ``lotas_core.draws.history.DrawRecord`` that was sent.
-    :param receipt: the receipt the far end returned.
+    :param receipt: the receipt the far end returned. ``receipt.final`` is false for a hand-off
+        to an intermediary (the e-POP relay); the hook is called again with QUALHAS's receipt
+        once lotas learns that the draw was delivered (``lotas status``, the screen).
     """
 
 
