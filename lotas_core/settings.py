@@ -219,7 +219,20 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> LoadedSe
     import tomllib
 
     path = config_file or default_config_path()
-    found = path.is_file()
+    try:
+        found = path.is_file()
+        if not found and path.exists():  # a folder (or a device) where the file should be
+            raise ConfigError(
+                f"Le fichier de paramètres {path} n'est pas un fichier (c'est un dossier ?) : "
+                "indiquez un fichier TOML avec --config ou LOTAS_CONFIG_FILE.",
+                f"config path {path} is not a regular file",
+            )
+    except OSError as exc:  # no right to look into its folder
+        raise ConfigError(
+            f"Fichier de paramètres inaccessible : {path} ({exc.strerror or exc}) : vérifiez les "
+            "droits de votre compte, ou indiquez un autre fichier avec --config.",
+            f"config path {path} cannot be examined: {exc}",
+        ) from None
     if found:
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -130,7 +130,9 @@ def run_history(ctx: CommandContext, args: argparse.Namespace) -> int:
             for line in problems:
                 print(f"- {line}")
             raise CheckFailed(
-                f"Historique altéré : {len(problems)} problème(s) (détail ci-dessus).",
+                f"Historique altéré : {len(problems)} problème(s) (détail ci-dessus) ; si ces "
+                f"modifications ne viennent pas de vous, restaurez une sauvegarde de "
+                f"{history.path}.",
                 f"history check found {len(problems)} problem(s)",
             )
         count = len(history.list())
@@ -148,6 +150,7 @@ def run_history(ctx: CommandContext, args: argparse.Namespace) -> int:
             delivery = deliveries[record.draw_id].to_dict()
             delivery.pop("events")
             data["delivery"] = delivery
+            data["damage"] = record.damage or None  # a damaged entry is listed, and says so
             entries.append(data)
         print(json.dumps({"draws": entries}, indent=2, ensure_ascii=False))
         return 0
@@ -156,6 +159,10 @@ def run_history(ctx: CommandContext, args: argparse.Namespace) -> int:
         return 0
     unrefreshed = ""
     for record in records:
+        if record.damage:
+            print(f"{record.label()}  {record.draw_id}  ENDOMMAGÉ : {record.damage} "
+                  "(voir « lotas history --check »)")
+            continue
         delivery = deliveries[record.draw_id]
         unrefreshed = unrefreshed or delivery.refresh_error_fr
         print(f"{record.label()}  {record.draw_id}  "

@@ -68,14 +68,21 @@ def run_demo_archive(ctx: CommandContext, args: argparse.Namespace) -> int:
             f"--raa-lines must be >= 1, got {args.raa_lines}",
         )
     folder = Path(args.folder).expanduser()
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(
-            f"« {folder} » existe et n'est pas un dossier : choisissez un dossier.",
-            f"{folder} is not a directory",
-        )
     campaign = ctx.lotas.campaign(ctx.campaign_id(args.campaign))
-    path = campaign.write_demo_archive(folder, finess=DEMO_FINESS, raa_lines=args.raa_lines,
-                                       seed=args.seed)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(
+                f"« {folder} » existe et n'est pas un dossier : choisissez un dossier.",
+                f"{folder} is not a directory",
+            )
+        path = campaign.write_demo_archive(folder, finess=DEMO_FINESS, raa_lines=args.raa_lines,
+                                           seed=args.seed)
+    except OSError as exc:  # /proc/x, a read-only disk, no right on the parent folder...
+        raise UsageError(
+            f"Impossible d'écrire l'archive de démonstration dans « {folder} » "
+            f"({exc.strerror or exc}) : choisissez un dossier où votre compte peut écrire.",
+            f"cannot write the demo archive in {folder}: {exc}",
+        ) from None
     print(path)
     return 0
 

@@ -12,6 +12,7 @@ dropping the last entry is seen too. Files are created readable by their owner o
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from lotas_core.draws.history_entry import (
     ENTRY_FORMAT,
@@ -88,63 +90,134 @@ class History:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        with self._connect() as conn:
-            conn.executescript(_SCHEMA)
+        self._schema_ready = False
 
     # -- connection ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, *, readonly: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection; ``readonly`` ones never create nor write the file (``history --check``
+        and ``lotas history`` work on a read-only file or folder)."""
         try:
-            ensure_private_dir(self.path.parent)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
-            os.close(fd)
-        except OSError as exc:
-            raise self._unreadable(exc.strerror or exc) from None
-        with contextlib.suppress(OSError):
-            os.chmod(self.path, PRIVATE_FILE_MODE)
-        try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise self._unreadable(exc) from None
+            if readonly:
+                uri = "file:" + quote(str(self.path.absolute())) + "?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S,
+                                       isolation_level=None)
+            else:
+                ensure_private_dir(self.path.parent)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.chmod(self.path, PRIVATE_FILE_MODE)
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise self._failure(exc, writing=not readonly) from None
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            # DELETE journal: the -journal file takes the database's 0600 mode.
-            conn.execute("PRAGMA journal_mode = DELETE")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                # DELETE journal: the -journal file takes the database's 0600 mode.
+                conn.execute("PRAGMA journal_mode = DELETE")
+                conn.execute("PRAGMA synchronous = FULL")
+                conn.execute("PRAGMA foreign_keys = ON")
             yield conn
         except sqlite3.IntegrityError:
             raise
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise UsageError(
-                    f"Historique des tirages occupé depuis {BUSY_TIMEOUT_S:.0f} s par un autre "
-                    "programme lotas : réessayez dans un instant.",
-                    f"history database locked: {exc}",
-                ) from None
-            raise self._unreadable(exc) from None
         except sqlite3.DatabaseError as exc:
-            raise self._unreadable(exc) from None
+            raise self._failure(exc, writing=not readonly) from None
         finally:
             conn.close()
 
-    def _unreadable(self, exc: object) -> UsageError:
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection | None]:
+        """A read-only connection, or None while no draw was ever stored (no file yet)."""
+        try:
+            empty = self.path.stat().st_size == 0
+        except FileNotFoundError:
+            empty = True
+        except OSError as exc:
+            raise self._failure(exc, writing=False) from None
+        if empty:
+            yield None
+            return
+        with self._connect(readonly=True) as conn:
+            yield conn
+
+    def _failure(self, exc: BaseException, *, writing: bool) -> UsageError:
+        """One French line for a failure of the database or its file, that says what to do.
+
+        Restoring a backup is advised only when the file really is damaged (SQLite says so, or
+        its own integrity check finds a fault): a full disk, a read-only file or a busy
+        database leave the history as it was.
+        """
+        name = getattr(exc, "sqlite_errorname", "")
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in reason:
+            return UsageError(
+                f"Historique des tirages occupé depuis {BUSY_TIMEOUT_S:.0f} s par un autre "
+                "programme lotas : réessayez dans un instant.",
+                f"history database locked: {exc}",
+            )
+        full = name == "SQLITE_FULL" or getattr(exc, "errno", None) == errno.ENOSPC
+        if full:
+            return UsageError(
+                f"Disque plein : rien n'a été enregistré et l'historique des tirages {self.path} "
+                "est resté tel qu'il était. Libérez de la place sur ce disque puis recommencez.",
+                f"disk full while writing the history {self.path}: {exc}",
+            )
+        access = name in ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")
+        if access or isinstance(exc, OSError):  # no right, a file where a folder should be...
+            what = "modifier" if writing else "lire"
+            return UsageError(
+                f"Impossible de {what} l'historique des tirages {self.path} ({reason}) : "
+                "vérifiez les droits de votre compte sur ce fichier et son dossier (ou le "
+                "paramètre data_dir).",
+                f"history database {self.path} not accessible: {exc}",
+            )
+        if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or self._is_damaged():
+            return UsageError(
+                f"Historique des tirages endommagé : {self.path} ({reason}). Restaurez une "
+                "sauvegarde de ce fichier.",
+                f"damaged history database {self.path}: {exc}",
+            )
         return UsageError(
-            f"Historique des tirages illisible : {self.path} ({exc}). Restaurez une sauvegarde "
-            "de ce fichier.",
-            f"unreadable history database {self.path}: {exc}",
+            f"Erreur en accédant à l'historique des tirages {self.path} ({reason}) ; le fichier "
+            "n'est pas endommagé : recommencez, et vérifiez le disque si l'erreur revient.",
+            f"history database {self.path} failed: {exc}",
         )
+
+    def _is_damaged(self) -> bool:
+        """SQLite's own integrity check on a separate read-only connection."""
+        if not self.path.is_file():
+            return False
+        try:
+            uri = "file:" + quote(str(self.path.absolute())) + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, timeout=1.0)
+            try:
+                return conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            return getattr(exc, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+        except (sqlite3.Error, OSError):
+            return False
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: the chain head is read and extended under the write lock."""
+        """One IMMEDIATE transaction: the chain head is read and extended under the write lock.
+
+        SQLite rolls a transaction back by itself on some errors (a full disk): the explicit
+        rollback is then skipped, so the error the user sees is the real one."""
         with self._connect() as conn:
+            if not self._schema_ready:
+                conn.executescript(_SCHEMA)
+                self._schema_ready = True
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
 
@@ -276,6 +349,13 @@ class History:
         found = self._select("draw_id = ?", [draw_id])
         if not found:
             raise _unknown_draw(draw_id)
+        if not found[0].content_readable:
+            raise UsageError(
+                f"Le tirage {draw_id} est endommagé dans l'historique ({found[0].damage}) : il ne "
+                "peut être ni exporté, ni vérifié, ni transmis. Lancez « lotas history --check » "
+                f"puis restaurez une sauvegarde de {self.path}.",
+                f"history entry {draw_id} cannot be decoded",
+            )
         return found[0]
 
     def list(self, finess: str | None = None, campaign_id: str | None = None) -> list[DrawRecord]:
@@ -290,15 +370,21 @@ class History:
         return self._select(" AND ".join(clauses), params)
 
     def _select(self, where: str, params: list[str]) -> list[DrawRecord]:
-        """The draws matching ``where`` (SQL over the indexed columns), newest first."""
-        query = "SELECT entry_json, entry_hash, draw_id FROM draws"
+        """The draws matching ``where`` (SQL over the indexed columns), newest first.
+
+        A damaged entry (JSON that cannot be read, or that no longer hashes to its recorded
+        hash) is listed with ``DrawRecord.damage`` saying so, never hiding the others."""
+        query = "SELECT entry_json, entry_hash, draw_id, finess, campaign_id, created_at FROM draws"
         if where:
             query += " WHERE " + where
-        with self._connect() as conn:
+        with self._read() as conn:
+            if conn is None:
+                return []
             records = []
-            for entry_json, hash_hex, draw_id in conn.execute(query + " ORDER BY seq DESC",
-                                                              params).fetchall():
-                record = _decode(entry_json, hash_hex)
+            for entry_json, hash_hex, draw_id, finess, campaign_id, created_at in conn.execute(
+                query + " ORDER BY seq DESC", params
+            ).fetchall():
+                record = _decode(entry_json, hash_hex, draw_id, finess, campaign_id, created_at)
                 record.transmissions = self._transmissions(conn, draw_id)
                 records.append(record)
         return records
@@ -306,8 +392,8 @@ class History:
     def transmissions(self, draw_id: str) -> list[dict[str, Any]]:
         """The transmission events of a draw, oldest first: each is its receipt's fields (empty
         when the event has none) with ``recorded_at``, ``state`` and ``reason``."""
-        with self._connect() as conn:
-            return self._transmissions(conn, draw_id)
+        with self._read() as conn:
+            return self._transmissions(conn, draw_id) if conn is not None else []
 
     @staticmethod
     def _transmissions(conn: sqlite3.Connection, draw_id: str) -> list[dict[str, Any]]:
@@ -326,8 +412,8 @@ class History:
         """Every problem found, in French; an empty list means the history is whole."""
         from lotas_core.draws.history_check import check_history
 
-        with self._connect() as conn:
-            return check_history(conn)
+        with self._read() as conn:
+            return check_history(conn) if conn is not None else []
 
     def check_draw(self, draw_id: str) -> list[str]:
         """What ``check()`` finds about one draw: its entry, its transmissions, its chain (the
@@ -344,7 +430,9 @@ class History:
         """Problems of one draw's own entry (its hash and columns); empty when intact."""
         from lotas_core.draws.history_check import check_single_entry
 
-        with self._connect() as conn:
+        with self._read() as conn:
+            if conn is None:
+                return [f"Tirage {draw_id} : absent de l'historique."]
             return check_single_entry(conn, draw_id)
 
 
@@ -365,14 +453,24 @@ def _event(content: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def _decode(entry_json: str, hash_hex: str) -> DrawRecord:
+def _decode(
+    entry_json: str, hash_hex: str, draw_id: str, finess: str, campaign_id: str, created_at: str
+) -> DrawRecord:
+    """The entry as a ``DrawRecord``; a damaged one keeps its indexed columns and says why."""
     try:
-        return DrawRecord.from_content(json.loads(entry_json), hash_hex)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(
-            "Entrée d'historique illisible : lancez « lotas history --check » pour la localiser.",
-            f"undecodable history entry: {exc}",
-        ) from None
+        content = json.loads(entry_json)
+        record = DrawRecord.from_content(content, hash_hex)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return DrawRecord.damaged(
+            draw_id, finess, campaign_id, created_at, "contenu illisible (JSON invalide)"
+        )
+    try:
+        intact = entry_hash(content) == hash_hex
+    except (ValueError, TypeError):
+        intact = False
+    if not intact:
+        record.damage = "entrée modifiée après enregistrement"
+    return record
 
 
 def _unknown_draw(draw_id: str) -> UsageError:

@@ -70,11 +70,32 @@ class DrawRecord:
     #: The French notice shown with the draw (e.g. fewer eligible patients than wanted).
     notice: str = ""
     chain_pos: int = 1
+    #: Not stored: why the entry read back is damaged (French), empty when it is intact.
+    damage: str = field(default="", compare=False)
+    #: Not stored: False when the entry's content could not be read at all (``damaged``).
+    content_readable: bool = field(default=True, compare=False)
 
     def label(self) -> str:
         """The history list's wording: ``000000001- 22/04/2021 09:16:56`` (local time)."""
         local = self.created_at.astimezone() if self.created_at.tzinfo else self.created_at
-        return f"{self.finess}- {local:%d/%m/%Y %H:%M:%S}"
+        text = f"{self.finess}- {local:%d/%m/%Y %H:%M:%S}"
+        return f"{text} (endommagé)" if self.damage else text
+
+    @classmethod
+    def damaged(
+        cls, draw_id: str, finess: str, campaign_id: str, created_at: str, damage: str
+    ) -> DrawRecord:
+        """A stand-in for an entry whose content cannot be read: its indexed columns only."""
+        try:
+            when = datetime.fromisoformat(created_at)
+        except (TypeError, ValueError):
+            when = datetime(1970, 1, 1)
+        return cls(
+            draw_id=draw_id, created_at=when, finess=finess, financing="",
+            campaign_id=campaign_id, archive_name="", archive_sha256="",
+            sizes=SampleSizes(0, 0), funnel={}, parse_report={}, algorithm="", seed="",
+            population_digest="", rows=[], damage=damage, content_readable=False,
+        )
 
     @property
     def main_rows(self) -> list[dict[str, Any]]:

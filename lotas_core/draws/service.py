@@ -13,7 +13,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lotas_core.draws.algorithm import ALGORITHM, DrawResult, draw, new_seed, population_digest
+from lotas_core.draws.algorithm import (
+    ALGORITHM,
+    DrawResult,
+    draw,
+    new_seed,
+    parse_seed,
+    population_digest,
+)
 from lotas_core.draws.history import DrawRecord, History
 from lotas_core.errors import UsageError
 from lotas_core.fsutil import file_sha256
@@ -198,7 +205,15 @@ def verify_draw(
             f"Seulement {count} patients éligibles : impossible de refaire un tirage de "
             f"{record.sizes.total}."
         ]
-    result = draw(keys, bytes.fromhex(record.seed), record.sizes.main, record.sizes.reserve)
+    try:
+        seed = parse_seed(str(record.seed))
+    except UsageError:
+        shown = str(record.seed)[:80]
+        return differences + [
+            f"Graine enregistrée « {shown} » illisible (64 chiffres hexadécimaux attendus) : "
+            "le tirage ne peut pas être refait."
+        ]
+    result = draw(keys, seed, record.sizes.main, record.sizes.reserve)
     layout = campaign.row_layout()
     differences += compare_rows(record.rows, draw_rows(selection, result, layout), layout)
     log.info("verified draw %s: %d difference(s)", draw_id, len(differences))

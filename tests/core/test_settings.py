@@ -115,3 +115,21 @@ def test_save_never_writes_a_password(tmp_path: Path) -> None:
     assert data["transport"]["options"]["transport_direct"] == {"proxy_host": "p"}
     # What was saved loads back.
     assert load_settings(target).settings.finess == "000000001"
+
+
+def test_config_pointing_at_a_folder_is_an_error(tmp_path: Path, capsys) -> None:
+    from lotas_core.cli.main import main
+
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match="n'est pas un fichier"):
+        load_settings(folder)
+    assert main(["--config", str(folder), "config"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(folder) in err and "--config" in err
+    assert main(["--config", str(folder), "history"]) == 2
+    assert "n'est pas un fichier" in capsys.readouterr().err
+
+
+def test_missing_config_file_is_still_an_empty_configuration(tmp_path: Path) -> None:
+    assert load_settings(tmp_path / "absent.toml").config_file_found is False

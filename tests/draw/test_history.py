@@ -192,7 +192,7 @@ def test_check_finds_reordering(cf, history: History):
 def test_unreadable_database_is_a_usage_error(tmp_path: Path):
     path = tmp_path / "history.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(UsageError, match="Historique des tirages illisible"):
+    with pytest.raises(UsageError, match="Historique des tirages endommagé.*Restaurez une"):
         History(path).list()
 
 
@@ -289,11 +289,16 @@ def test_funnel_order_survives_the_canonical_json(cf, history: History):
     assert list(history.get(record.draw_id).funnel) == ["base", "excluded", "eligible"]
 
 
-def test_uncreatable_database_is_a_usage_error(tmp_path: Path):
+def test_uncreatable_database_is_a_usage_error(cf, tmp_path: Path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    with pytest.raises(UsageError, match="Historique des tirages illisible"):
-        History(blocker / "history.sqlite3")
+    history = History(blocker / "history.sqlite3")
+    with pytest.raises(UsageError, match="Impossible de lire l'historique des tirages") as info:
+        history.list()
+    assert "Restaurez" not in str(info.value)
+    with pytest.raises(UsageError, match="Impossible de modifier l'historique des tirages") as info:
+        cf.add_sample_draw(history)
+    assert "Restaurez" not in str(info.value)
 
 
 def test_draw_id_is_readable_and_unique(cf, history: History):

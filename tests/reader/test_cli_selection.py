@@ -265,3 +265,16 @@ def test_parse_report_shows_warnings_with_french_labels(capsys, tmp_path, build)
         "birth_date": "date de naissance invalide (AGE vide)",
         "sequence_start": "début de séquence invalide (séquence prise comme [fin, fin])",
     }
+
+
+@pytest.mark.parametrize("where", ["/proc/x", "/proc/x/y", "file/under"])
+def test_demo_archive_where_nothing_can_be_written_is_one_line(capsys, tmp_path, where):
+    if where == "file/under":
+        (tmp_path / "file").write_text("x")
+        where = str(tmp_path / "file" / "under")
+    assert main(["demo-archive", where]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith(f"lotas: erreur : Impossible d'écrire l'archive de démonstration "
+                          f"dans « {where} »")
+    assert "choisissez un dossier" in err
