@@ -78,5 +78,14 @@ def test_a_server_creating_the_data_folder_makes_it_owner_only(tmp_path, permiss
     usable_folder(data / "epop-spool", "--spool")
     assert mode(data) == 0o700 and mode(data / "epop-spool") == 0o700
     assert not data_dir.exists()
-    assert main(["history"]) == 0  # the history database, in the configured data folder
+    assert main(["history"]) == 0  # reading the history creates nothing (issue 12)
+    assert not data_dir.exists()
+    from lotas_core.draws.history import History
+    from lotas_core.selection.campaign import SampleSizes
+
+    History(data_dir / "history.sqlite3").add_draw(  # the first draw creates the database
+        finess="000000001", financing="DGF", campaign_id="c", archive_name="a",
+        archive_sha256="0" * 64, sizes=SampleSizes(0, 0), funnel={}, parse_report={},
+        algorithm="lotas-draw/1", seed="0" * 64, population_digest="0" * 64, rows=[],
+    )
     assert mode(data_dir) == 0o700 and mode(data_dir / "history.sqlite3") == 0o600
