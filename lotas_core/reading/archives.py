@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lotas_core.errors import ArchiveError
-from lotas_core.fsutil import file_sha256
 from lotas_core.reading.inflate import (
     InflateLimits,
     check_declared,
@@ -153,13 +152,6 @@ def _find_archive(folder: Path, finess: str, year: int, month: int, kind: str) -
     return max(matches, key=lambda c: (c.timestamp, c.path.name)).path
 
 
-def archive_info(path: Path) -> ArchiveInfo:
-    """Name, size and SHA-256 of the archive file (recorded with every draw)."""
-    path = Path(path)
-    size = path.stat().st_size
-    return ArchiveInfo(path=path, name=path.name, sha256=file_sha256(path), size=size)
-
-
 def find_member(names: list[str], suffixes: tuple[str, ...]) -> str | None:
     """The first member whose name ends with one of ``suffixes`` (case-insensitive)."""
     for suffix in suffixes:
@@ -169,28 +161,15 @@ def find_member(names: list[str], suffixes: tuple[str, ...]) -> str | None:
     return None
 
 
-def read_members(
-    path: Path,
-    wanted: dict[str, tuple[str, ...]],
-    progress: ProgressCallback | None = None,
-    limits: InflateLimits | None = None,
-) -> tuple[dict[str, Member], list[str]]:
-    """Read the members named by suffix: ``{"raa": (".rpa.txt", ".raa.txt"), ...}``.
-
-    Returns the bytes by key (keys without a member are absent) and all member names. A corrupt
-    or non-zip file raises ``ArchiveError`` naming it.
-    """
-    _, members, names = read_archive(path, wanted, progress, limits)
-    return members, names
-
-
 def read_archive(
     path: Path,
     wanted: dict[str, tuple[str, ...]],
     progress: ProgressCallback | None = None,
     limits: InflateLimits | None = None,
 ) -> tuple[ArchiveInfo, dict[str, Member], list[str]]:
-    """``archive_info`` and ``read_members`` from one pass over the file.
+    """The archive's name, size and SHA-256 (recorded with every draw) and the members named by
+    suffix (``{"raa": (".rpa.txt", ".raa.txt"), ...}``; keys without a member are absent), with
+    all member names, from one pass over the file.
 
     The archive is read into memory once: its SHA-256 and its members come from the same bytes
     (hashing the file, then unzipping it, read it twice). Holding the compressed bytes costs no

@@ -47,13 +47,6 @@ class ParseReport:
             "warnings": list(self.warnings),
         }
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ParseReport:
-        return cls(
-            files={name: FileReport(**value) for name, value in data.get("files", {}).items()},
-            warnings=list(data.get("warnings", [])),
-        )
-
 
 @dataclass(frozen=True)
 class ArchiveInfo:
