@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from lotas_tui.backend import Backend
 from lotas_tui.widgets.dialogs import MessageDialog
+
+if TYPE_CHECKING:
+    from lotas_core.draws.history import DrawRecord
+    from lotas_core.plugin_host.facade import Lotas
+    from lotas_core.selection.columns import RowLayout
+    from lotas_core.settings import Settings
+    from lotas_core.transmission.credentials import Credentials
 
 GENERIC_ERROR_FR = (
     "Une erreur inattendue s'est produite ({kind}). L'opération n'a pas abouti ; réessayez, et si "
@@ -33,7 +40,7 @@ ERROR_TITLES = {
 TRANSPORT_HINT = "Vérifiez le « Paramétrage ePop » (touche p), puis réessayez."
 
 
-def default_entry_label(record: Any) -> str:
+def default_entry_label(record: DrawRecord) -> str:
     """The history entry as the manual shows it: ``000000001- 22/04/2021 09:16:56``."""
     return str(record.label())
 
@@ -51,15 +58,15 @@ class LotasApp(App[int]):
 
     def __init__(
         self,
-        lotas: Any,
-        settings: Any,
+        lotas: Lotas,
+        settings: Settings,
         *,
         backend: Backend | None = None,
         config_file: Path | None = None,
         config_found: bool = False,
         demo: bool = False,
         draw_seed: bytes | None = None,
-        entry_label: Callable[[Any], str] = default_entry_label,
+        entry_label: Callable[[DrawRecord], str] = default_entry_label,
         startup_notice: str = "",
     ) -> None:
         super().__init__()
@@ -88,12 +95,12 @@ class LotasApp(App[int]):
         title = self.backend.campaign_title(self.settings.campaign)
         return f"{title}  (démonstration)" if self.demo else title
 
-    def archive_folder(self, settings: Any) -> Path:
+    def archive_folder(self, settings: Settings) -> Path:
         """The folder searched for archives with ``settings`` (the campaign's default or the
         chosen one)."""
         return self.backend.archive_folder(settings)
 
-    def row_layout(self, record: Any) -> Any:
+    def row_layout(self, record: DrawRecord | None) -> RowLayout:
         """The columns of a draw's table: its campaign's, or those of the configured campaign
         when there is no draw to show."""
         if record is None:
@@ -112,7 +119,7 @@ class LotasApp(App[int]):
         home = Path.home()
         return home if home.is_dir() else Path(self.settings.data_dir)
 
-    def credentials_for(self, transport_name: str) -> Any:
+    def credentials_for(self, transport_name: str) -> Credentials:
         """Secrets typed this session for a transport (``None`` lets the core look elsewhere)."""
         from lotas_tui.credentials import session_credentials
 
@@ -178,9 +185,9 @@ class LotasApp(App[int]):
 
 
 def create_app(
-    settings: Any,
+    settings: Settings,
     *,
-    lotas: Any = None,
+    lotas: Lotas | None = None,
     config_file: Path | None = None,
     config_found: bool = False,
     demo: bool = False,

@@ -16,7 +16,11 @@ from lotas_core.selection.columns import RowLayout
 if TYPE_CHECKING:
     from lotas_core.draws.history import DrawRecord
     from lotas_core.plugin_host.facade import Lotas
+    from lotas_core.reading.records import ProgressCallback
+    from lotas_core.selection.pipeline import Selection
     from lotas_core.settings import Settings
+    from lotas_core.transmission.contract import Receipt, Transport
+    from lotas_core.transmission.credentials import Credentials
     from lotas_core.transmission.delivery import Delivery
 
 #: The window title when the settings name a campaign that is not installed.
@@ -51,15 +55,17 @@ class Backend:
 
     # -- draws and history -------------------------------------------------------------------
 
-    def make_draw(self, settings: Any, *, folder: Path, finess: str, seed: bytes | None = None,
-                  progress: Any = None) -> tuple[Any, Any]:
+    def make_draw(self, settings: Settings, *, folder: Path, finess: str,
+                  seed: bytes | None = None, progress: ProgressCallback | None = None,
+                  ) -> tuple[DrawRecord, Selection]:
         """Read the archive, select, draw and store: ``(DrawRecord, Selection)``."""
         from lotas_core.draws.service import make_draw
 
         return make_draw(self.lotas, settings, folder=folder, finess=finess, seed=seed,
                          progress=progress)
 
-    def list_draws(self, settings: Any, finess: str | None, campaign_id: str | None) -> list[Any]:
+    def list_draws(self, settings: Settings, finess: str | None, campaign_id: str | None
+                   ) -> list[DrawRecord]:
         """The draws of ``finess`` for the campaign, newest first (empty when no history yet)."""
         from lotas_core.draws.service import open_history
 
@@ -67,17 +73,20 @@ class Backend:
             return []
         return open_history(settings).list(finess=finess, campaign_id=campaign_id)
 
-    def get_draw(self, settings: Any, draw_id: Any) -> Any:
+    def get_draw(self, settings: Settings, draw_id: str) -> DrawRecord:
         from lotas_core.draws.service import open_history
 
         return open_history(settings).get(draw_id)
 
-    def verify(self, settings: Any, draw_id: Any, folder: Path | None = None) -> tuple[bool, str]:
+    def verify(self, settings: Settings, draw_id: str, folder: Path | None = None
+               ) -> tuple[bool, str]:
         """Re-run the selection and the draw; ``(ok, French summary)``."""
         from lotas_core.draws.service import verify_draw
 
-        result = verify_draw(self.lotas, settings, draw_id, folder=folder)
-        return _verify_outcome(result)
+        differences = verify_draw(self.lotas, settings, draw_id, folder=folder)
+        if not differences:
+            return True, "Tirage vérifié : la relecture de l'archive redonne le même tirage."
+        return False, "Différences : " + " ; ".join(differences)
 
     # -- exports ------------------------------------------------------------------------------
 
@@ -100,14 +109,14 @@ class Backend:
 
     # -- transmission -------------------------------------------------------------------------
 
-    def test_connection(self, settings: Any, transport_name: str | None,
-                        credentials: Any = None) -> str:
+    def test_connection(self, settings: Settings, transport_name: str | None,
+                        credentials: Credentials | None = None) -> str:
         from lotas_core.transmission.sending import test_connection
 
         return test_connection(self.lotas, settings, transport_name, credentials=credentials)
 
-    def transmit(self, settings: Any, draw_id: Any, transport_name: str | None,
-                 credentials: Any = None) -> Any:
+    def transmit(self, settings: Settings, draw_id: str, transport_name: str | None,
+                 credentials: Credentials | None = None) -> Receipt:
         from lotas_core.transmission.sending import transmit
 
         return transmit(self.lotas, settings, draw_id, transport_name, credentials=credentials)
@@ -119,7 +128,7 @@ class Backend:
         return summarize(record.draw_id, list(record.transmissions))
 
     def refresh_deliveries(self, settings: Settings, draw_ids: list[str],
-                           credentials: Any = None) -> dict[str, Delivery]:
+                           credentials: Credentials | None = None) -> dict[str, Delivery]:
         """Ask the intermediary (e-POP relay) about the pending draws; changes are recorded."""
         from lotas_core.draws.service import open_history
         from lotas_core.transmission.delivery import refresh_many
@@ -137,7 +146,7 @@ class Backend:
         return trust_certificate(config_file or default_config_path(), transport_name, option,
                                  fingerprint)
 
-    def transports(self) -> dict[str, type]:
+    def transports(self) -> dict[str, type[Transport]]:
         """Every registered transport class by name (empty if the plugins fail to load)."""
         return dict(self.lotas.transports())
 
@@ -147,19 +156,3 @@ class Backend:
         cls = self.transports().get(transport_name)
         action = cls.action(action_id) if cls is not None else None
         return dict(action.run()) if action is not None else {}
-
-
-def _verify_outcome(result: Any) -> tuple[bool, str]:
-    """Accept the shapes ``verify_draw`` may return: a bool, a list of differences, an object."""
-    if isinstance(result, bool):
-        return result, "Tirage vérifié : identique." if result else "Tirage différent."
-    if isinstance(result, list | tuple):
-        if not result:
-            return True, "Tirage vérifié : la relecture de l'archive redonne le même tirage."
-        return False, "Différences : " + " ; ".join(str(item) for item in result)
-    ok = bool(getattr(result, "ok", getattr(result, "matches", False)))
-    differences = getattr(result, "differences", None) or getattr(result, "problems", None) or []
-    if ok:
-        return True, "Tirage vérifié : la relecture de l'archive redonne le même tirage."
-    text = " ; ".join(str(item) for item in differences) or "le tirage ne correspond pas"
-    return False, f"Différences : {text}"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lotas_core.transmission.credentials import Credentials
 
 
-def session_credentials(secrets: dict[str, str] | None) -> Any:
+def session_credentials(secrets: dict[str, str] | None) -> Credentials:
     """The core's ``Credentials`` with the secrets typed this session (then env, keyring).
 
     No prompt callback: a worker thread cannot ask; a missing secret is the transport's error.

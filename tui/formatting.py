@@ -6,9 +6,12 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lotas_core.reading.reasons import in_check_order, reason_label
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 def sizes_of(sizes: Any) -> tuple[int, int]:
@@ -144,11 +147,13 @@ class FieldError(ValueError):
         self.field = field
 
 
-def validation_error_fr(error: Any) -> str:
-    """The first problem of a pydantic ``ValidationError``, as one French sentence."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first.get("loc", ())) or "?"
-    return f"Paramètre « {where} » invalide : {first.get('msg')}."
+def validation_error_fr(error: ValidationError) -> str:
+    """The first problem of a pydantic ``ValidationError`` as the form's French sentence
+    (``lotas_core.french.validation_problem`` reads the error)."""
+    from lotas_core.french import validation_problem
+
+    where, reason = validation_problem(error)
+    return f"Paramètre « {where} » invalide : {reason}."
 
 
 def parse_port(text: str) -> int:

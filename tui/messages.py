@@ -6,9 +6,17 @@ Workers run in threads and only post these; handlers run on the UI thread and to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from lotas_core.draws.history import DrawRecord
+    from lotas_core.selection.pipeline import Selection
+    from lotas_core.settings import Settings
+    from lotas_core.transmission.contract import Receipt
+    from lotas_core.transmission.delivery import Delivery
 
 
 @dataclass
@@ -23,15 +31,15 @@ class ReadProgress(Message):
 class DrawDone(Message):
     """A new draw is stored in the history (``record`` is a ``DrawRecord``)."""
 
-    record: Any
-    selection: Any = None
+    record: DrawRecord
+    selection: Selection | None = None
 
 
 @dataclass
 class VerifyDone(Message):
     """``verify_draw`` finished; ``ok`` tells whether the re-run matched."""
 
-    draw_id: Any
+    draw_id: str
     ok: bool
     text: str
     transport: str = ""
@@ -41,22 +49,22 @@ class VerifyDone(Message):
 class ExportDone(Message):
     """A draw was written to ``path`` (CSV, XLSX or HTML report)."""
 
-    path: Any
+    path: Path
 
 
 @dataclass
 class TransmitDone(Message):
     """A transmission finished with this receipt."""
 
-    draw_id: Any
-    receipt: Any
+    draw_id: str
+    receipt: Receipt
 
 
 @dataclass
 class DeliveriesRefreshed(Message):
     """The e-POP relay (or another intermediary) was asked where the pending draws are."""
 
-    deliveries: dict[str, Any]
+    deliveries: dict[str, Delivery]
 
 
 @dataclass
@@ -90,7 +98,7 @@ class ProxyImported(Message):
 class SettingsSaved(Message):
     """The settings screen saved new settings; the main screen refreshes from them."""
 
-    settings: Any
+    settings: Settings
 
 
 @dataclass

@@ -18,12 +18,15 @@ class CommandContext:
     """Built once per command; plugins are loaded only by commands that need them."""
 
     config_file: Path | None = None
+    #: ``--campaign`` given on the command line: it replaces the ``campaign`` setting.
+    campaign: str | None = None
     _loaded: LoadedSettings | None = field(default=None, repr=False)
 
     @property
     def loaded(self) -> LoadedSettings:
         if self._loaded is None:
-            self._loaded = load_settings(self.config_file)
+            overrides = {"campaign": self.campaign} if self.campaign else {}
+            self._loaded = load_settings(self.config_file, **overrides)
         return self._loaded
 
     @property

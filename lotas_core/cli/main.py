@@ -75,6 +75,10 @@ def build_parser(lotas: Lotas | None = None) -> argparse.ArgumentParser:
         "--config", type=Path, default=None, help="fichier de paramètres TOML (LOTAS_CONFIG_FILE)"
     )
     parser.add_argument(
+        "--campaign", dest="top_campaign", default=None, metavar="ID",
+        help="campagne de l'écran et des commandes (par défaut : paramètre « campaign »)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="crée l'archive de démonstration (FINESS 000000001) et ouvre l'écran dessus",
@@ -87,12 +91,13 @@ def build_parser(lotas: Lotas | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _config_option(argv: Sequence[str]) -> Path | None:
-    """``--config`` alone, read before the full parser: plugins (and their commands) are loaded
-    with the settings it names."""
+def _early_options(argv: Sequence[str]) -> argparse.Namespace:
+    """``--config`` and ``--campaign``, read before the full parser: plugins (and their
+    commands) are loaded with the settings they name."""
     early = argparse.ArgumentParser(add_help=False)
     early.add_argument("--config", type=Path, default=None)
-    return early.parse_known_args(argv)[0].config
+    early.add_argument("--campaign", default=None)
+    return early.parse_known_args(argv)[0]
 
 
 def _open_ui(ctx: CommandContext, demo: bool) -> int:
@@ -107,7 +112,8 @@ def _open_ui(ctx: CommandContext, demo: bool) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    ctx = CommandContext(config_file=_config_option(argv))
+    early = _early_options(argv)
+    ctx = CommandContext(config_file=early.config, campaign=early.campaign)
     load_error: LotasError | None = None
     try:
         lotas = ctx.lotas

@@ -139,6 +139,9 @@ def test_the_campaign_setting_chooses_it_everywhere(run_lotas, archive_2020, dat
     draw = run_lotas("draw", "--format", "json", env=env)
     assert draw.returncode == 0, draw.stderr
     assert json.loads(draw.stdout)["campaign_id"] == CAMPAIGN
+    # ``lotas --campaign ID`` (the screen's option) replaces the setting for any command
+    config = json.loads(run_lotas("--campaign", CAMPAIGN, "config", "--format", "json").stdout)
+    assert config["settings"]["campaign"] == CAMPAIGN and config["archive_folder"] == str(folder)
 
 
 def test_the_screen_shows_the_new_campaign(example_installed, archive_2020, data_dir):
