@@ -109,11 +109,7 @@ def html_report(draw: DrawRecord, layout: RowLayout,
     notice = f'<p class="notice">{_e(draw.notice)}</p>' if draw.notice else ""
     transmissions = ""
     if draw.transmissions:
-        items = "".join(
-            f"<li>{_e(t.get('recorded_at'))} : {_e(t.get('transport'))}, accusé de réception "
-            f"<span class=\"mono\">{_e(t.get('receipt'))}</span></li>"
-            for t in draw.transmissions
-        )
+        items = "".join(_transmission_item(t) for t in draw.transmissions)
         transmissions = f"<h2>Transmissions</h2><ul>{items}</ul>"
     verify = _e(f"lotas verify {draw.draw_id} --archives <dossier des archives PIVOINE>")
     return f"""<!DOCTYPE html>
@@ -165,3 +161,15 @@ le rang j+1 est le patient a[j] (échantillon principal d'abord, puis réserve).
 </body>
 </html>
 """
+
+
+def _transmission_item(event: dict[str, Any]) -> str:
+    """One transmission event: when, how, its state, and the receipt (a hand-off's or QUALHAS's)."""
+    from lotas_core.transmission.delivery import summarize
+
+    state = summarize("", [event]).label_fr
+    receipt = event.get("receipt")
+    kind = "accusé de réception" if event.get("final", True) else "accusé de dépôt"
+    shown = f', {kind} <span class="mono">{_e(receipt)}</span>' if receipt else ""
+    return (f"<li>{_e(event.get('recorded_at'))} : {_e(event.get('transport'))}, "
+            f"{_e(state)}{shown}</li>")

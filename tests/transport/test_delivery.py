@@ -86,6 +86,11 @@ def test_relay_up_receiver_down_then_up(tmp_path, config_file, monkeypatch, serv
     events = open_history(load_settings().settings).transmissions(draw_id)
     states = [event["state"] for event in events]
     assert states[0] == "queued" and states[-1] == "delivered"
+    report = tmp_path / "pv.html"
+    assert main(["export", draw_id, "--format", "html", "--output", str(report)]) == 0
+    html = report.read_text(encoding="utf-8")
+    assert "remis au serveur e-POP" in html and "accusé de dépôt" in html
+    assert "transmis à QUALHAS" in html and delivered["receipt"]["receipt"] in html
     assert main(["history", "--check"]) == 0  # every event chained and intact
     capsys.readouterr()
     assert main(["transmit", draw_id]) == 0  # delivered: never sent again

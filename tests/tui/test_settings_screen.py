@@ -275,3 +275,18 @@ def test_tester_with_crypter_shows_the_fingerprint_and_stores_the_trust(
     finally:
         for relay in relays:
             relay.stop()
+
+
+def test_tester_without_an_epmsi_address_says_what_to_set(drive, settle):
+    """Issue 11: no silent test address; "Tester" names the field to fill."""
+    async def scenario(app, pilot) -> None:
+        screen = await open_settings(app, pilot)
+        await pilot.click("#mode-direct")
+        screen.query_one("#base-url", Input).value = ""
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        text = result_text(screen)
+        assert "Aucune adresse du service e-PMSI" in text and "Adresse du service" in text
+        assert screen.query_one("#test-result").has_class("form-error")
+
+    drive(scenario)
