@@ -290,3 +290,16 @@ def test_tester_without_an_epmsi_address_says_what_to_set(drive, settle):
         assert screen.query_one("#test-result").has_class("form-error")
 
     drive(scenario)
+
+
+def test_the_first_save_writes_no_epmsi_address(drive, config_file):
+    """Issue 11: a fresh install's first save must not write a test receiver's address."""
+    async def scenario(app, pilot) -> None:
+        screen = await open_settings(app, pilot)
+        assert screen.query_one("#base-url", Input).value == ""
+        await save_and_close(app, pilot)
+
+    drive(scenario)
+    assert "base_url" not in read_config(config_file).get("transport", {}).get(
+        "options", {}).get("transport_direct", {})
+    assert "8765" not in config_file.read_text(encoding="utf-8")
