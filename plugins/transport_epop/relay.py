@@ -201,6 +201,10 @@ class RelayServer:
         swept = self.spool.sweep()
         if swept:
             log.info("removed %d partial reception(s) from the spool", swept)
+        summary = self.spool.summary()
+        log.info("spool: %d queued (oldest since %s), %d delivered, %d failed",
+                 summary["queued"], summary["oldest_queued_at"] or "-", summary["delivered"],
+                 summary["failed"])
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
         listener = socket.socket(family, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

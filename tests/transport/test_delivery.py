@@ -64,6 +64,9 @@ def test_relay_up_receiver_down_then_up(tmp_path, config_file, monkeypatch, serv
     assert queued["handoff"]["receipt"].startswith("EPOP-") and queued["sent_at"]
     assert main(["history"]) == 0
     assert "remis au serveur e-POP, en attente" in capsys.readouterr().out
+    assert main(["test-connection"]) == 0  # "Tester" shows the relay's queue
+    assert "1 envoi(s) en attente de transmission à QUALHAS, le plus ancien depuis le" in (
+        capsys.readouterr().out)
 
     receiver = start(servers, "epmsi-server", "--port", str(receiver_port), "--user", "dim01",
                      "--store", str(tmp_path / "received"))
