@@ -148,11 +148,14 @@ def _rows(selection: Selection, iso_dates: bool) -> list[tuple[object, ...]]:
 
 
 def selection_csv(selection: Selection) -> str:
-    """CSV with the campaign's columns as header, one row per eligible patient sorted by key."""
+    """CSV with the campaign's columns as header, one row per eligible patient sorted by key;
+    a cell a spreadsheet would run as a formula is neutralised (``draws.spreadsheet``)."""
+    from lotas_core.draws.spreadsheet import neutralise_row
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([column.name for column in selection.columns])
-    writer.writerows(_rows(selection, iso_dates=False))
+    writer.writerows(neutralise_row(row) for row in _rows(selection, iso_dates=False))
     return buffer.getvalue()
 
 

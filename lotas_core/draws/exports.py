@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lotas_core.draws.history import DrawRecord
+from lotas_core.draws.spreadsheet import neutralise_formula, neutralise_row
 from lotas_core.errors import UsageError
 from lotas_core.french import sizes_footer
 from lotas_core.fsutil import atomic_write_bytes
@@ -35,15 +36,19 @@ def table_lines(draw: DrawRecord, layout: RowLayout) -> list[list[str]]:
 
 
 def to_tsv(draw: DrawRecord, layout: RowLayout) -> str:
-    """Exactly what "copy to clipboard" copies: the LOTAS header line, then one line per row."""
-    return "".join("\t".join(cells) + "\n" for cells in table_lines(draw, layout))
+    """Exactly what "copy to clipboard" copies: the LOTAS header line, then one line per row;
+    a cell a spreadsheet would run as a formula is neutralised (``spreadsheet``)."""
+    return "".join(
+        "\t".join(neutralise_formula(cell) for cell in cells) + "\n"
+        for cells in table_lines(draw, layout)
+    )
 
 
 def to_csv(draw: DrawRecord, layout: RowLayout) -> str:
-    """Comma-separated, UTF-8, same columns and date form as the TSV."""
+    """Comma-separated, UTF-8, same columns, date form and neutralised cells as the TSV."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(table_lines(draw, layout))
+    writer.writerows(neutralise_row(cells) for cells in table_lines(draw, layout))
     return buffer.getvalue()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import stat
@@ -278,3 +280,17 @@ def test_demo_archive_where_nothing_can_be_written_is_one_line(capsys, tmp_path,
     assert err.startswith(f"lotas: erreur : Impossible d'écrire l'archive de démonstration "
                           f"dans « {where} »")
     assert "choisissez un dossier" in err
+
+
+def test_eligible_csv_neutralises_formulas(capsys, tmp_path, build):
+    """A hostile RAA (an IPP or a DP a spreadsheet would run) gives inert CSV cells."""
+    raa = build.consultations("=1+1", "01052019", "09082019", dp="@SUM")
+    raa += build.consultations("PAT02", "01052019", "09082019", dp="-F20")
+    build.archive(tmp_path, raa, [])
+    code, out, _ = eligible(capsys, tmp_path)
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[1][0] == "'=1+1" and rows[1][4] == "'@SUM"
+    assert rows[2][0] == "PAT02" and rows[2][4] == "'-F20"
+    code, out, _ = eligible(capsys, tmp_path, "--format", "json")
+    assert json.loads(out)["patients"][0]["IPP"] == "=1+1"  # JSON is data, not a spreadsheet
