@@ -29,7 +29,8 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 FINESS = "000000001"
 
-#: Runs the command in argv[1:], prints {"wall": seconds, "rss_kb": peak} of that child.
+#: Runs the command in argv[1:], prints {"wall": seconds, "rss_kb": peak, "cpu": user + system
+#: seconds} of that child (CPU time moves less than wall time on a machine shared with others).
 WRAPPER = r"""
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
@@ -38,8 +39,9 @@ wall = time.perf_counter() - start
 if proc.returncode:
     sys.stderr.write(proc.stderr.decode(errors="replace"))
     sys.exit(proc.returncode)
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall": wall, "rss_kb": rss}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "rss_kb": usage.ru_maxrss,
+                  "cpu": usage.ru_utime + usage.ru_stime}))
 """
 
 #: The baseline: the same reading of the RAA member with pandas.read_fwf and pandas checks.
@@ -88,7 +90,7 @@ def ensure_archive(lines: int) -> Path:
 
 
 def measure(command: list[str], runs: int) -> dict[str, float]:
-    walls, peaks = [], []
+    walls, peaks, cpus = [], [], []
     for _ in range(runs):
         proc = subprocess.run([sys.executable, "-c", WRAPPER, *command],
                               capture_output=True, text=True, check=False)
@@ -97,8 +99,9 @@ def measure(command: list[str], runs: int) -> dict[str, float]:
         result = json.loads(proc.stdout)
         walls.append(result["wall"])
         peaks.append(result["rss_kb"] / 1024)
+        cpus.append(result["cpu"])
     return {"median": statistics.median(walls), "min": min(walls), "max": max(walls),
-            "rss_mb": max(peaks), "runs": runs}
+            "rss_mb": max(peaks), "cpu_median": statistics.median(cpus), "runs": runs}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{lines:>9,} lignes RAA : lotas eligible médiane {ours['median']:.2f} s "
             f"(min {ours['min']:.2f}, max {ours['max']:.2f}, {ours['runs']} runs), "
+            f"CPU médiane {ours['cpu_median']:.2f} s, "
             f"pic {ours['rss_mb']:.0f} Mo | read_fwf {base_text} | ratio {ratio}",
             flush=True,
         )

@@ -126,9 +126,11 @@ def patient_records(selection: Selection, iso_dates: bool) -> list[dict[str, obj
     return [dict(zip(names, row, strict=True)) for row in _rows(selection, iso_dates)]
 
 
-def _rows(selection: Selection, iso_dates: bool) -> list[tuple[object, ...]]:
+def _rows(
+    selection: Selection, iso_dates: bool, spreadsheet: bool = False
+) -> list[tuple[object, ...]]:
     """The campaign's columns of each eligible patient: whole numbers as ``int``, dates as
-    text."""
+    text; with ``spreadsheet``, text a spreadsheet would run as a formula neutralised."""
     import pandas as pd
 
     from lotas_core.french import french_date
@@ -144,18 +146,20 @@ def _rows(selection: Selection, iso_dates: bool) -> list[tuple[object, ...]]:
             # A year of data has at most 366 distinct dates: format each once.
             text = {day: day.isoformat() if iso_dates else french_date(day) for day in set(values)}
             columns[column.name] = [text[day] for day in values]
+    if spreadsheet:
+        from lotas_core.draws.spreadsheet import neutralise_column
+
+        columns = {name: neutralise_column(values) for name, values in columns.items()}
     return list(zip(*columns.values(), strict=True))
 
 
 def selection_csv(selection: Selection) -> str:
     """CSV with the campaign's columns as header, one row per eligible patient sorted by key;
     a cell a spreadsheet would run as a formula is neutralised (``draws.spreadsheet``)."""
-    from lotas_core.draws.spreadsheet import neutralise_row
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([column.name for column in selection.columns])
-    writer.writerows(neutralise_row(row) for row in _rows(selection, iso_dates=False))
+    writer.writerows(_rows(selection, iso_dates=False, spreadsheet=True))
     return buffer.getvalue()
 
 

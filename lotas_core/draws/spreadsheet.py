@@ -14,6 +14,7 @@ import re
 
 #: First characters that make a spreadsheet read a cell as a formula (or hide one).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FIRST = frozenset(FORMULA_STARTS)
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+([.,][0-9]+)?")
 
 
@@ -30,3 +31,15 @@ def neutralise_row(cells: list[object] | tuple[object, ...]) -> list[object]:
     (the CSV writer prints them as usual)."""
     return [cell if cell is None or isinstance(cell, int | float) else neutralise_formula(cell)
             for cell in cells]
+
+
+def neutralise_column(values: list[object]) -> list[object]:
+    """``neutralise_row`` for a whole column, fast on the large ones (``lotas eligible``): each
+    distinct text is looked at once, and a column without a risky cell is returned as is."""
+    risky = {
+        value for value in set(values)
+        if isinstance(value, str) and value[:1] in _FIRST and neutralise_formula(value) != value
+    }
+    if not risky:
+        return values
+    return [neutralise_formula(value) if value in risky else value for value in values]

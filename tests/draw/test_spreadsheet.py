@@ -8,7 +8,7 @@ import io
 import pytest
 
 from lotas_core.draws.exports import to_csv, to_tsv
-from lotas_core.draws.spreadsheet import neutralise_formula, neutralise_row
+from lotas_core.draws.spreadsheet import neutralise_column, neutralise_formula, neutralise_row
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,11 @@ def test_csv_neutralises_formulas(cf, history):
     rows = list(csv.reader(io.StringIO(to_csv(hostile_record(cf, history), cf.TOY_LAYOUT))))
     assert rows[1][2] == "'=1+1" and rows[1][9] == "'=HYPERLINK(\"http://evil\")"
     assert rows[2][5] == "'+1+1" and rows[2][1] == "P"
+
+
+def test_neutralise_column_matches_the_cell_rule():
+    values = ["=1", "PAT", "=1", None, 3, "-1", "-x", ""]
+    assert neutralise_column(values) == [neutralise_formula(v) if isinstance(v, str) else v
+                                         for v in values]
+    safe = ["PAT01", "PAT02", None]
+    assert neutralise_column(safe) is safe  # nothing risky: the same list, no copy
