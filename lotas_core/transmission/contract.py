@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from lotas_core.errors import LotasError
 from lotas_core.fsutil import file_sha256 as file_sha256  # re-exported for transports
 
-# The manual's sentences (reference/manuel-lotas-psy-sma-2021.txt), kept word for word.
+# The sentences of the original tool's manual (ATIH, LOTAS PSY SMA 2021), kept word for word.
 MSG_TIMEOUT = (
     "Une tentative de connexion a échoué car le parti connecté n'a pas répondu convenablement "
     "au-delà d'une certaine durée ou une connexion établie a échoué car l'hôte de connexion n'a "

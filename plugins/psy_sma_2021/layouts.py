@@ -1,7 +1,8 @@
 """RAA P09 and RPS P08, the 2019 input formats of PIVOINE, declared as data for the core reader.
 
-Positions are 1-based and inclusive as in the ATIH manuals (``docs/rimp-2019-formats.md``). Only
-the fields this campaign uses are listed for the RPS; the RAA lists its whole fixed part.
+Positions are 1-based and inclusive as in the ATIH manuals (lotas' reference:
+``docs/formats.md``). Only the fields this campaign uses are listed for the RPS; the RAA lists
+its whole fixed part.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The local e-PMSI/QUALHAS receiver (``lotas epmsi-server``), for demos and tests.
 
-Nothing public describes the real upload API, so lotas defines its own (docs/transports.md) and
-ships this receiver: ``GET /qualhas/ping`` and ``POST /qualhas/upload`` (multipart ``meta`` +
+Nothing public describes the real upload API, so lotas defines its own
+(docs/transports-howto.md, docs/formats.md) and ships this receiver: ``GET /qualhas/ping`` and
+``POST /qualhas/upload`` (multipart ``meta`` +
 ``file``, headers ``Idempotency-Key`` and ``X-Content-SHA256``, HTTP Basic). Each payload is
 checked (checksum, no ``IPP`` key anywhere) and stored atomically; a repeated idempotency key gets
 the first receipt with ``duplicate: true``. Faults can be injected to test the clients.

@@ -1,6 +1,6 @@
 """Tiny builders of synthetic RAA P09 / RPS P08 lines and PIVOINE archives, and a selection runner.
 
-Every value is invented; positions follow docs/rimp-2019-formats.md (1-based, inclusive).
+Every value is invented; positions follow docs/formats.md (1-based, inclusive).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The LOTAS window: establishment, archive folder, draws history, the drawn table and its footer.
 
-Layout and words follow the manual (docs: ``screens.md``); the panels behind the table (funnel,
+Layout and words follow the manual (``docs/ui.md``); the panels behind the table (funnel,
 parse report, seed and digest) are what this successor adds. Long work runs in thread workers
 that only post messages (``lotas_tui.messages``); widgets change only in handlers, on the UI thread.
 """

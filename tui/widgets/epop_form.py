@@ -1,6 +1,6 @@
 """The manual's "Paramétrage ePop" tab: "Connexion directe" or "Utiliser un serveur epop".
 
-Words and enabling rules are the manual's (docs: ``screens.md``); the form's values are mapped
+Words and enabling rules are the manual's (``docs/ui.md``); the form's values are mapped
 onto the transports' options models by ``lotas_tui.transport_fields``.
 """
 
