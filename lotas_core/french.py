@@ -29,6 +29,18 @@ def french_date(value: object) -> str:
         return text
 
 
+def french_time(value: object) -> str:
+    """``DD/MM/YYYY HH:MM:SS`` in local time from an ISO date-time (the history's UTC times);
+    any other value is shown as it is."""
+    if value is None or value == "":
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{french_date(moment.astimezone())} {moment.astimezone():%H:%M:%S}"
+
+
 def sizes_footer(main: int, reserve: int) -> str:
     """The manual's footer: ``NB DOSSIERS TAS : 110 [ECHANT PRINC : 80 + ECHANT RESERV : 30]``."""
     return (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lotas_core.french import french_time
 from lotas_core.reading.reasons import in_check_order, reason_label
 
 if TYPE_CHECKING:
@@ -120,10 +120,10 @@ def delivery_lines(delivery: Any, title: Callable[[str], str] = str) -> list[str
     lines = [f"Transmission ({title(delivery.transport or '?')}) : {delivery.label_fr}"]
     if delivery.handoff:
         lines.append(f"  Accusé de dépôt : {delivery.handoff.get('receipt', '?')} "
-                     f"(le {display_time(delivery.sent_at)})")
+                     f"(le {french_time(delivery.sent_at)})")
     if delivery.receipt:
         lines.append(f"  Accusé de réception QUALHAS : {delivery.receipt.get('receipt', '?')} "
-                     f"(le {display_time(delivery.delivered_at)})")
+                     f"(le {french_time(delivery.delivered_at)})")
     if delivery.pending and delivery.reason_fr:
         lines.append(f"  Dernière tentative : {delivery.reason_fr}")
     if delivery.refresh_error_fr:
@@ -131,12 +131,7 @@ def delivery_lines(delivery: Any, title: Callable[[str], str] = str) -> list[str
     return lines
 
 
-def display_time(value: str) -> str:
-    """``28/11/2026 14:03:05`` (local time) from an ISO time; the text when unreadable."""
-    try:
-        return f"{datetime.fromisoformat(value).astimezone():%d/%m/%Y %H:%M:%S}"
-    except (TypeError, ValueError):
-        return str(value)
+
 
 
 class FieldError(ValueError):

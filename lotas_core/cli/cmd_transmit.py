@@ -117,17 +117,19 @@ def run_status(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 def status_lines(delivery: Any) -> list[str]:
     """The receipts and times of a delivery, one French line each."""
+    from lotas_core.french import french_time
+
     lines = []
     if delivery.handoff:
         lines.append(f"Accusé de dépôt ({delivery.handoff.get('transport', '?')}) : "
-                     f"{delivery.handoff.get('receipt', '?')}, le {delivery.sent_at}")
+                     f"{delivery.handoff.get('receipt', '?')}, le {french_time(delivery.sent_at)}")
     if delivery.receipt:
         lines.append(f"Accusé de réception QUALHAS : {delivery.receipt.get('receipt', '?')}, "
-                     f"enregistré le {delivery.delivered_at}")
+                     f"enregistré le {french_time(delivery.delivered_at)}")
     if delivery.reason_fr and delivery.state != "failed":
         lines.append(f"Dernière tentative : {delivery.reason_fr}")
     if delivery.updated_at:
-        lines.append(f"Dernier changement d'état : {delivery.updated_at}")
+        lines.append(f"Dernier changement d'état : {french_time(delivery.updated_at)}")
     return lines
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lotas_core.errors import ConfigError
+from lotas_core.french import french_time
 from lotas_core.transmission.contract import (
     CertificateChanged,
     ClientNotAllowed,
@@ -349,7 +350,7 @@ class EpopTransport(Transport):
             text += f" ; {waiting} envoi(s) en attente de transmission à QUALHAS"
             oldest = queue.get("oldest_queued_at")
             if waiting and oldest:
-                text += f", le plus ancien depuis le {_local_time(str(oldest))}"
+                text += f", le plus ancien depuis le {french_time(oldest)}"
         return text + "."
 
     def send(self, payload: Payload) -> Receipt:
@@ -417,16 +418,6 @@ class EpopTransport(Transport):
         detail = {name: reply[name] for name in ("queued_at", "attempts", "last_attempt_at",
                                                   "delivered_at", "failed_at") if name in reply}
         return DeliveryStatus(state=state, receipt=receipt, reason_fr=reason, detail=detail)
-
-
-def _local_time(iso: str) -> str:
-    """``28/11/2026 à 14:03`` from an ISO time (UTC), in local time; the text when unreadable."""
-    from datetime import datetime
-
-    try:
-        return f"{datetime.fromisoformat(iso).astimezone():%d/%m/%Y à %H:%M}"
-    except ValueError:
-        return iso
 
 
 def _safe_json(frame: p.Frame) -> dict[str, Any]:

@@ -48,3 +48,19 @@ def test_validation_problem_names_the_field_and_keeps_a_french_reason():
         _Options(port=0)
     field, reason = validation_problem(caught.value)
     assert field == "port" and "0" in reason
+
+
+def test_french_time_is_local_and_leaves_odd_values_alone(monkeypatch):
+    import time
+
+    from lotas_core.french import french_time
+
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        assert french_time("2026-11-28T14:03:05+00:00") == "28/11/2026 15:03:05"
+        assert french_time("2026-07-01T23:30:00.123+00:00") == "02/07/2026 01:30:00"
+        assert french_time("") == "" and french_time("pas une date") == "pas une date"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
