@@ -144,7 +144,8 @@ def refresh(
     stored state is returned with ``refresh_error_fr`` set; nothing is recorded.
     """
     from lotas_core.errors import LotasError
-    from lotas_core.transmission.sending import idempotency_key, make_transport
+    from lotas_core.fsutil import exclusive_lock
+    from lotas_core.transmission.sending import draw_lock_path, idempotency_key, make_transport
 
     delivery = summarize(draw.draw_id, history.transmissions(draw.draw_id))
     if not delivery.pending:
@@ -173,11 +174,15 @@ def refresh(
     if status.state == delivery.state:
         delivery.reason_fr = status.reason_fr or delivery.reason_fr  # the live reason, not kept
         return delivery
-    history.add_transmission(draw.draw_id, status.receipt, state=status.state,
-                             reason=status.reason_fr, transport=delivery.transport)
-    log.info("draw %s: delivery state %s -> %s", draw.draw_id, delivery.state, status.state)
-    if status.state == DELIVERED and status.receipt is not None:
-        lotas.draw_transmitted(draw, status.receipt)
+    with exclusive_lock(draw_lock_path(settings, draw.draw_id)):  # one event per change,
+        stored = summarize(draw.draw_id, history.transmissions(draw.draw_id))  # even when two
+        if stored.state != status.state and stored.pending:  # processes ask at once
+            history.add_transmission(draw.draw_id, status.receipt, state=status.state,
+                                     reason=status.reason_fr, transport=delivery.transport)
+            log.info("draw %s: delivery state %s -> %s", draw.draw_id, stored.state,
+                     status.state)
+            if status.state == DELIVERED and status.receipt is not None:
+                lotas.draw_transmitted(draw, status.receipt)
     return summarize(draw.draw_id, history.transmissions(draw.draw_id))
 
 

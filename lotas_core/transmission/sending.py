@@ -103,6 +103,11 @@ def build_payload(draw: Any, settings: Settings, layout: RowLayout) -> Payload:
     )
 
 
+def draw_lock_path(settings: Settings, draw_id: str) -> Path:
+    """The per-draw lock: one process at a time sends a draw or records its state."""
+    return settings.data_dir / "outbox" / f"{_safe_name(draw_id)}.lock"
+
+
 def _safe_name(text: str) -> str:
     cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(text))
     return cleaned.strip(".") or "draw"
@@ -160,8 +165,7 @@ def transmit(
 
     history = history if history is not None else _open_history(settings)
     draw = history.get(draw_id)
-    lock = settings.data_dir / "outbox" / f"{_safe_name(draw.draw_id)}.lock"
-    with exclusive_lock(lock):
+    with exclusive_lock(draw_lock_path(settings, draw.draw_id)):
         previous = stored_receipt(summarize(draw.draw_id, history.transmissions(draw.draw_id)))
         if previous is not None:
             log.info("draw %s already transmitted (receipt %s)", draw.draw_id, previous.receipt)
