@@ -52,15 +52,21 @@ def prepare_demo(settings: Settings, lotas: Lotas) -> Settings:
 def start_demo_receiver(settings: Settings) -> tuple[subprocess.Popen[str] | None, str]:
     """Start the local receiver for the demo (``lotas epmsi-server``, stopped with the screen);
     the process or None, and the French sentence that says where transmissions go."""
-    import select
+    import threading
 
     store = Path(settings.data_dir) / "epmsi-receiver"
     command = [sys.executable, "-m", "lotas_core.cli.main", "epmsi-server",
                "--port", str(DEMO_RECEIVER_PORT), "--store", str(store)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                stdin=subprocess.DEVNULL, text=True)
-    ready, _, _ = select.select([process.stdout], [], [], 15)
-    banner = process.stdout.readline() if ready and process.stdout else ""
+    lines: list[str] = []
+    # a thread rather than select(): pipes cannot be selected on Windows
+    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()
+                                                          if process.stdout else ""),
+                              daemon=True)
+    reader.start()
+    reader.join(15)
+    banner = lines[0] if lines else ""
     if DEMO_RECEIVER_URL not in banner:
         stop_demo_receiver(process)
         return None, (

@@ -154,3 +154,27 @@ def test_the_cli_shows_trusts_and_then_pins_the_relay_certificate(tmp_path, conf
         assert "ATTENTION" in err and "a changé" in err and "rien n'a été envoyé" in err
     assert _fingerprint_in(config_file) == shown  # never replaced silently
     assert other.spool.counts()["queued"] == 0
+
+
+def test_the_demo_receiver_starts_and_stops(tmp_path, monkeypatch):
+    """``lotas --demo`` starts the local receiver on its port (a free one here), or says why."""
+    import socket
+
+    import lotas_tui.launch as launch
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setattr(launch, "DEMO_RECEIVER_PORT", port)
+    monkeypatch.setattr(launch, "DEMO_RECEIVER_URL", f"http://127.0.0.1:{port}")
+    settings = load_settings().settings
+    process, notice = launch.start_demo_receiver(settings)
+    try:
+        assert process is not None and process.poll() is None
+        assert f"http://127.0.0.1:{port}" in notice and "démarré" in notice
+        busy, why = launch.start_demo_receiver(settings)  # the port is taken now
+        assert busy is None and "n'a pas pu démarrer" in why
+    finally:
+        if process is not None:
+            launch.stop_demo_receiver(process)
+    assert process.poll() is not None
