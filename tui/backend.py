@@ -7,7 +7,7 @@ Every method may run in a worker thread: none touches a widget.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,9 +49,9 @@ class Backend:
         """The folder searched for archives (the campaign's default sub-folder, or the chosen
         one)."""
         campaign = self.lotas.campaigns().get(settings.campaign)
-        return settings.archive_folder_for(
-            campaign.archive_folder_name() if campaign is not None else settings.campaign
-        )
+        if campaign is None:
+            return settings.archive_folder_for(settings.campaign)
+        return self.lotas.archive_folder(settings, campaign.id)
 
     # -- draws and history -------------------------------------------------------------------
 
@@ -116,10 +116,13 @@ class Backend:
         return test_connection(self.lotas, settings, transport_name, credentials=credentials)
 
     def transmit(self, settings: Settings, draw_id: str, transport_name: str | None,
-                 credentials: Credentials | None = None) -> Receipt:
+                 credentials: Credentials | None = None,
+                 warn: Callable[[str], None] | None = None) -> Receipt:
+        """Send and store the receipt; a failing notification plugin is given to ``warn``."""
         from lotas_core.transmission.sending import transmit
 
-        return transmit(self.lotas, settings, draw_id, transport_name, credentials=credentials)
+        return transmit(self.lotas, settings, draw_id, transport_name, credentials=credentials,
+                        warn=warn)
 
     def delivery(self, record: DrawRecord) -> Delivery:
         """Where a draw's transmission stands, as its history events tell (no network)."""

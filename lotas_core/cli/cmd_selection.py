@@ -75,8 +75,9 @@ def run_demo_archive(ctx: CommandContext, args: argparse.Namespace) -> int:
                 f"« {folder} » existe et n'est pas un dossier : choisissez un dossier.",
                 f"{folder} is not a directory",
             )
-        path = campaign.write_demo_archive(folder, finess=DEMO_FINESS, raa_lines=args.raa_lines,
-                                           seed=args.seed)
+        path = ctx.lotas.ask_campaign(campaign, "write_demo_archive", folder,
+                                      finess=DEMO_FINESS, raa_lines=args.raa_lines,
+                                      seed=args.seed, returns=Path, passes=(OSError,))
     except OSError as exc:  # /proc/x, a read-only disk, no right on the parent folder...
         raise UsageError(
             f"Impossible d'écrire l'archive de démonstration dans « {folder} » "

@@ -71,7 +71,7 @@ def run_transmit(ctx: CommandContext, args: argparse.Namespace) -> int:
     history = open_history(ctx.settings)
     draw = history.get(args.draw_id)
     receipt = transmit(ctx.lotas, ctx.settings, draw.draw_id, args.transport, _credentials(),
-                       history=history)
+                       history=history, warn=_warn)
     delivery = summarize(draw.draw_id, history.transmissions(draw.draw_id))
     if args.format == "json":
         print(json.dumps({**receipt.to_dict(), "state": delivery.state,
@@ -131,6 +131,10 @@ def status_lines(delivery: Any) -> list[str]:
     if delivery.updated_at:
         lines.append(f"Dernier changement d'état : {french_time(delivery.updated_at)}")
     return lines
+
+
+def _warn(text: str) -> None:
+    print(f"lotas: avertissement : {text}", file=sys.stderr)
 
 
 def run_test_connection(ctx: CommandContext, args: argparse.Namespace) -> int:

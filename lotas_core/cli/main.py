@@ -19,6 +19,12 @@ from lotas_core.cli import cmd_config, cmd_draw, cmd_plugins, cmd_selection, cmd
 from lotas_core.cli.context import CommandContext
 from lotas_core.errors import LotasError
 
+#: An exception no layer expected (a bug): named by its type only.
+UNEXPECTED_FR = (
+    "erreur inattendue ({kind}) : l'opération n'a pas abouti. Relancez avec LOTAS_DEBUG=1 pour "
+    "le détail et signalez-la."
+)
+
 if TYPE_CHECKING:
     from lotas_core.plugin_host.facade import Lotas
 
@@ -119,7 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         lotas = ctx.lotas
     except LotasError as exc:  # bad settings or a broken plugin: the core's commands still run
         lotas, load_error = None, exc
-    parser = build_parser(lotas)
+    try:
+        parser = build_parser(lotas)
+    except LotasError as exc:  # a plugin's lotas_register_commands failed: the core's run
+        parser, load_error = build_parser(None), exc
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -140,6 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # noqa: BLE001 - the last guard: never a traceback, never its text
+        if os.environ.get("LOTAS_DEBUG"):
+            raise
+        # Not str(exc): an unexpected message may quote a patient identifier or a secret.
+        print(f"lotas: erreur : {UNEXPECTED_FR.format(kind=type(exc).__name__)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

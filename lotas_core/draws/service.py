@@ -71,7 +71,7 @@ def make_draw(
         )
     sizes = lotas.sample_sizes(campaign, count)
     result = draw(keys, seed if seed is not None else new_seed(), sizes.main, sizes.reserve)
-    notice = campaign.size_notice(count, sizes)
+    notice = lotas.ask_campaign(campaign, "size_notice", count, sizes, returns=str)
     if notice:
         log.info("small population: %d eligible patients, all drawn", count)
     record = open_history(settings).add_draw(
@@ -87,7 +87,7 @@ def make_draw(
         algorithm=result.algorithm,
         seed=result.seed_hex,
         population_digest=result.digest_hex,
-        rows=draw_rows(selection, result, campaign.row_layout()),
+        rows=draw_rows(selection, result, lotas.row_layout(campaign.id)),
         notice=notice,
     )
     return record, selection
@@ -214,7 +214,7 @@ def verify_draw(
             "le tirage ne peut pas être refait."
         ]
     result = draw(keys, seed, record.sizes.main, record.sizes.reserve)
-    layout = campaign.row_layout()
+    layout = lotas.row_layout(campaign.id)
     differences += compare_rows(record.rows, draw_rows(selection, result, layout), layout)
     log.info("verified draw %s: %d difference(s)", draw_id, len(differences))
     return differences

@@ -1,30 +1,54 @@
 """The one typed door through which the CLI and the UI reach plugins (tox's ``Plugin`` class).
 
-It is the only place that calls ``pm.hook.*``, always with keywords, and it validates what the
-plugins register (types, unique ids).
+It is the only place that calls into plugin code: the hooks (one implementation at a time, so a
+failure names its plugin) and the methods of what plugins register (a campaign's facts and rows,
+a record source's ``read``, a rule's ``excludes``, a transport's constructor, ``check``, ``send``).
+Each call is a fault boundary (``boundary.call_plugin``) and each result is checked where it
+enters the core (``checks``).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
-from lotas_core.errors import PluginError, UsageError
-from lotas_core.plugin_host.manager import PluginInfo, describe_plugins, get_plugin_manager
-from lotas_core.reading.records import RecordSource
+from lotas_core.errors import LotasError, PluginError, UsageError
+from lotas_core.plugin_host import checks
+from lotas_core.plugin_host.boundary import PluginFault, PluginOrigin, call_plugin
+from lotas_core.plugin_host.manager import (
+    FaultHandler,
+    LotasPluginManager,
+    PluginInfo,
+    describe_plugins,
+    get_plugin_manager,
+)
+from lotas_core.reading.records import ProgressCallback, Records, RecordSource
 from lotas_core.selection.campaign import Campaign, EligibilityRule, SampleSizes
 from lotas_core.selection.columns import RowLayout
-from lotas_core.transmission.contract import Receipt, Transport
+from lotas_core.transmission.contract import DeliveryStatus, Payload, Receipt, Transport
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from pydantic import BaseModel
+
     from lotas_core.settings import Settings
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AppliedRule:
+    """An eligibility rule and the plugin that gave it (recorded with each draw)."""
+
+    rule: EligibilityRule
+    origin: PluginOrigin
 
 
 class Lotas:
@@ -34,6 +58,9 @@ class Lotas:
         self.pm = pm
         #: The plugin that added each command (``register_commands``).
         self.command_owners: dict[str, str] = {}
+        #: The plugin behind each registered object, by ``id()`` (the registries keep them alive).
+        self._owners: dict[int, PluginOrigin] = {}
+        self._rules: dict[str, list[AppliedRule]] = {}
 
     @classmethod
     def from_settings(cls, settings: Any = None, **kwargs: Any) -> Lotas:
@@ -41,52 +68,108 @@ class Lotas:
         disabled = getattr(settings, "disabled_plugins", ()) if settings is not None else ()
         return cls(get_plugin_manager(disabled, **kwargs))
 
+    @classmethod
+    def without_broken_plugins(cls, settings: Any = None,
+                               **kwargs: Any) -> tuple[Lotas, list[PluginError]]:
+        """Like ``from_settings``, but a plugin that fails is left out instead of stopping lotas.
+
+        For the screen: it starts with what works and names what was left out. Every hook that
+        registers something is tried once at start, so a plugin failing there is found now.
+        """
+        faults: list[PluginError] = []
+        disabled = getattr(settings, "disabled_plugins", ()) if settings is not None else ()
+        pm = get_plugin_manager(disabled, on_fault=faults.append, **kwargs)
+        names = [name for name, _plugin in pm.list_name_plugin()]
+        for _attempt in range(len(names) + 1):
+            lotas = cls(pm)
+            try:
+                lotas.load_all()
+                return lotas, faults
+            except PluginError as error:
+                faults.append(error)
+                if pm.get_plugin(error.plugin) is None or not isinstance(pm, LotasPluginManager):
+                    raise
+                pm.block(error.plugin)
+        raise faults[-1]  # pragma: no cover - each attempt removes one plugin
+
+    def load_all(self) -> None:
+        """Run every registering hook now (and every campaign's rules) to find a broken plugin."""
+        for campaign in self.campaigns().values():
+            self.eligibility_rules(campaign)
+        self.record_sources()
+        self.transports()
+
+    # -- origins --------------------------------------------------------------------------------
+
+    def origin(self, plugin_name: str) -> PluginOrigin:
+        """Where the plugin registered as ``plugin_name`` comes from."""
+        if isinstance(self.pm, LotasPluginManager):
+            return self.pm.origin(plugin_name)
+        return PluginOrigin(plugin_name)
+
+    def origin_of(self, item: object) -> PluginOrigin:
+        """The plugin that registered ``item`` (a campaign, source, rule, transport or instance)."""
+        for candidate in (item, type(item)):
+            found = self._owners.get(id(candidate))
+            if found is not None:
+                return found
+        kind = item if isinstance(item, type) else type(item)
+        return PluginOrigin(kind.__module__.split(".")[0] if kind.__module__ else "?")
+
+    def _impls(self, hook_name: str,
+               call_order: bool = False) -> Iterator[tuple[Any, PluginOrigin]]:
+        """The implementations of a hook with their origins: registration order, or pluggy's
+        call order (tryfirst first, trylast last) when the first result wins."""
+        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        for impl in reversed(impls) if call_order else impls:
+            yield impl, self.origin(impl.plugin_name)
+
+    @staticmethod
+    def _call_impl(impl: Any, origin: PluginOrigin, hook_name: str, **kwargs: Any) -> Any:
+        args = [kwargs[name] for name in impl.argnames]
+        return call_plugin(origin, hook_name, impl.function, *args)
+
     # -- registries ---------------------------------------------------------------------------
 
-    def _collect(self, hook_name: str, kind: type, key: Callable[[Any], str]) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        owners: dict[str, str] = {}
-        hook = getattr(self.pm.hook, hook_name)
-        for impl in hook.get_hookimpls():
-            owner = impl.plugin_name
+    def _collect(self, hook_name: str, check: Callable[[PluginOrigin, Any], T],
+                 key: Callable[[T], str]) -> dict[str, T]:
+        found: dict[str, T] = {}
+        owners: dict[str, PluginOrigin] = {}
+        for impl, origin in self._impls(hook_name):
 
-            def register(item: Any, _owner: str = owner) -> None:
-                is_class = isinstance(item, type)
-                ok = issubclass(item, kind) if is_class and kind is Transport else isinstance(
-                    item, kind
-                )
-                if not ok:
-                    raise PluginError(
-                        _owner,
-                        f"Le plugin « {_owner} » enregistre {item!r}, qui n'est pas un "
-                        f"{kind.__name__}.",
-                        f"plugin {_owner!r} registered {item!r}, not a {kind.__name__}",
-                    )
-                ident = key(item)
+            def register(item: Any, _origin: PluginOrigin = origin) -> None:
+                checked = check(_origin, item)
+                ident = key(checked)
                 if ident in found:
-                    raise PluginError(
-                        _owner,
-                        f"Identifiant « {ident} » en double : déclaré par « {owners[ident]} » et "
-                        f"par « {_owner} ». Désactivez l'un des deux plugins.",
-                        f"duplicate id {ident!r} registered by {owners[ident]!r} and {_owner!r}",
+                    first = owners[ident]
+                    raise PluginFault(
+                        _origin,
+                        f"Identifiant « {ident} » en double : déclaré par le plugin "
+                        f"{first.describe_fr()} et par le plugin {_origin.describe_fr()}. "
+                        "Désactivez l'un des deux plugins.",
+                        f"duplicate id {ident!r} registered by {first.plugin!r} and "
+                        f"{_origin.plugin!r}",
                     )
-                found[ident] = item
-                owners[ident] = _owner
+                found[ident] = checked
+                owners[ident] = _origin
+                self._owners[id(checked)] = _origin
 
-            impl.function(register=register)
+            self._call_impl(impl, origin, hook_name, register=register)
         return found
 
     @cached_property
     def _campaigns(self) -> dict[str, Campaign]:
-        return self._collect("lotas_register_campaigns", Campaign, lambda c: c.id)
+        return self._collect("lotas_register_campaigns", checks.campaign, lambda c: c.id)
 
     @cached_property
     def _record_sources(self) -> dict[str, RecordSource]:
-        return self._collect("lotas_register_record_sources", RecordSource, lambda s: s.id)
+        return self._collect("lotas_register_record_sources", checks.record_source,
+                             lambda s: s.id)
 
     @cached_property
     def _transports(self) -> dict[str, type[Transport]]:
-        return self._collect("lotas_register_transports", Transport, lambda t: t.name)
+        return self._collect("lotas_register_transports", checks.transport_class,
+                             lambda t: t.name)
 
     def campaigns(self) -> dict[str, Campaign]:
         """Every registered campaign by id."""
@@ -102,13 +185,21 @@ class Lotas:
         campaign = self._campaigns.get(campaign_id)
         if campaign is None:
             return RowLayout.from_rows(rows)
-        return campaign.row_layout()
+        origin = self.origin_of(campaign)
+        what = f"row_layout (campagne « {campaign_id} »)"
+        layout = call_plugin(origin, what, campaign.row_layout)
+        return checks.of_type(origin, what, layout, RowLayout, "RowLayout")
 
     def archive_folder(self, settings: Settings, campaign_id: str | None = None) -> Path:
         """Where archives are looked for: the chosen folder, else the recommended one
         (``<data_dir>/archives/<the campaign's sub-folder>``)."""
         campaign = self.campaign(campaign_id or settings.campaign)
-        return settings.archive_folder_for(campaign.archive_folder_name())
+        origin = self.origin_of(campaign)
+        what = f"archive_folder_name (campagne « {campaign.id} »)"
+        name = call_plugin(origin, what, campaign.archive_folder_name)
+        if not isinstance(name, str) or not name.strip():
+            raise PluginFault.invalid(origin, what, "ne renvoie pas un nom de dossier")
+        return settings.archive_folder_for(name)
 
     def record_sources(self) -> dict[str, RecordSource]:
         """Every registered record source by id."""
@@ -126,36 +217,57 @@ class Lotas:
 
     # -- hooks with results -------------------------------------------------------------------
 
+    def applied_rules(self, campaign: Campaign) -> list[AppliedRule]:
+        """All plugins' rules for ``campaign`` with their plugins, sorted by ``order`` (stable).
+
+        Asked once per campaign: the rules a draw applied are the rules it records.
+        """
+        cached = self._rules.get(campaign.id)
+        if cached is not None:
+            return list(cached)
+        applied: list[AppliedRule] = []
+        seen: dict[str, PluginOrigin] = {}
+        for impl, origin in self._impls("lotas_eligibility_rules"):
+            result = self._call_impl(impl, origin, "lotas_eligibility_rules", campaign=campaign)
+            for rule in checks.rules(origin, result):
+                first = seen.get(rule.id)
+                if first is not None:
+                    raise PluginFault(
+                        origin,
+                        f"Règle d'éligibilité « {rule.id} » en double : donnée par le plugin "
+                        f"{first.describe_fr()} et par le plugin {origin.describe_fr()}. "
+                        "Désactivez l'un des deux plugins.",
+                        f"duplicate eligibility rule id {rule.id!r} from {first.plugin!r} and "
+                        f"{origin.plugin!r}",
+                    )
+                seen[rule.id] = origin
+                self._owners[id(rule)] = origin
+                applied.append(AppliedRule(rule, origin))
+        applied.sort(key=lambda item: item.rule.order)
+        self._rules[campaign.id] = applied
+        return list(applied)
+
     def eligibility_rules(self, campaign: Campaign) -> list[EligibilityRule]:
         """All plugins' rules for ``campaign``, sorted by ``order`` (stable)."""
-        rules: list[EligibilityRule] = []
-        # pluggy calls the last registered first; reverse to get registration order.
-        for result in reversed(self.pm.hook.lotas_eligibility_rules(campaign=campaign)):
-            rules.extend(result or [])
-        ids = [rule.id for rule in rules]
-        dupes = {i for i in ids if ids.count(i) > 1}
-        if dupes:
-            raise PluginError(
-                ",".join(sorted(dupes)),
-                f"Règles d'éligibilité en double : {', '.join(sorted(dupes))}.",
-                f"duplicate eligibility rule ids {sorted(dupes)}",
-            )
-        return sorted(rules, key=lambda rule: rule.order)
+        return [item.rule for item in self.applied_rules(campaign)]
 
     def sample_sizes(self, campaign: Campaign, eligible_count: int) -> SampleSizes:
         """The sizes to draw for ``campaign`` given ``eligible_count`` eligible patients."""
-        sizes = self.pm.hook.lotas_sample_sizes(campaign=campaign, eligible_count=eligible_count)
-        if not isinstance(sizes, SampleSizes):
-            raise PluginError("lotas_sample_sizes", "Tailles d'échantillon invalides.",
-                              f"lotas_sample_sizes returned {sizes!r}")
-        if sizes.total > eligible_count:
-            raise PluginError(
-                "lotas_sample_sizes",
-                f"Tailles d'échantillon {sizes.main} + {sizes.reserve} supérieures au nombre de "
-                f"patients éligibles ({eligible_count}).",
-                f"sample sizes {sizes} exceed eligible count {eligible_count}",
-            )
-        return sizes
+        for impl, origin in self._impls("lotas_sample_sizes", call_order=True):
+            result = self._call_impl(impl, origin, "lotas_sample_sizes", campaign=campaign,
+                                     eligible_count=eligible_count)
+            if result is None:
+                continue
+            sizes = checks.sample_sizes(origin, result)
+            if sizes.total > eligible_count:
+                raise PluginFault.invalid(
+                    origin, "lotas_sample_sizes",
+                    f"demande {sizes.main} + {sizes.reserve} patients, supérieures au nombre de "
+                    f"patients éligibles ({eligible_count})",
+                )
+            return sizes
+        raise UsageError("Aucun plugin ne donne les tailles d'échantillon.",
+                         "no lotas_sample_sizes result")  # pragma: no cover - core default
 
     def funnel_labels(self, campaign_id: str) -> dict[str, str]:
         """The French labels of a campaign's funnel steps, in reading order.
@@ -165,35 +277,178 @@ class Lotas:
         campaign = self._campaigns.get(campaign_id)
         if campaign is None:
             return {}
-        return campaign.funnel_labels(self.eligibility_rules(campaign))
+        rules = self.eligibility_rules(campaign)
+        origin = self.origin_of(campaign)
+        labels = call_plugin(origin, f"funnel_labels (campagne « {campaign_id} »)",
+                             campaign.funnel_labels, rules)
+        if not isinstance(labels, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+        ):
+            raise PluginFault.invalid(origin, f"funnel_labels (campagne « {campaign_id} »)",
+                                      "ne renvoie pas un dictionnaire de textes")
+        return labels
 
     def register_commands(self, subparsers: argparse._SubParsersAction) -> None:
         """Let every plugin add its commands, in registration order; a name taken twice is
-        refused with an error naming both owners."""
-        # get_hookimpls() lists the first registered first (pluggy calls them in reverse)
-        for impl in self.pm.hook.lotas_register_commands.get_hookimpls():
+        refused with an error naming both owners. A plugin's command runs at the fault boundary
+        like any other plugin code."""
+        for impl, origin in self._impls("lotas_register_commands"):
             known = set(subparsers.choices)
-            try:
-                impl.function(subparsers=subparsers)
-            except argparse.ArgumentError as exc:
-                name = str(exc.message).rsplit(": ", 1)[-1]  # "conflicting subparser: NAME"
-                owner = self.command_owners.get(name, "lotas")
-                raise PluginError(
-                    impl.plugin_name,
-                    f"Le plugin « {impl.plugin_name} » ajoute la commande « {name} », qui existe "
-                    f"déjà (« {owner} ») : désactivez l'un des deux (disabled_plugins).",
-                    f"plugin {impl.plugin_name!r} adds command {name!r}, already from {owner!r}",
-                ) from None
-            for name in set(subparsers.choices) - known:
-                self.command_owners[name] = impl.plugin_name
 
-    def draw_transmitted(self, draw: object, receipt: Receipt) -> None:
-        """Tell every plugin that ``draw`` was transmitted."""
-        self.pm.hook.lotas_draw_transmitted(draw=draw, receipt=receipt)
+            def add(_impl: Any = impl) -> argparse.ArgumentError | None:
+                try:
+                    _impl.function(subparsers=subparsers)
+                except argparse.ArgumentError as exc:
+                    return exc
+                return None
+
+            error = call_plugin(origin, "lotas_register_commands", add)
+            if error is not None:
+                name = str(error.message).rsplit(": ", 1)[-1]  # "conflicting subparser: NAME"
+                owner = self.command_owners.get(name, "lotas")
+                raise PluginFault(
+                    origin,
+                    f"Le plugin {origin.describe_fr()} ajoute la commande « {name} », qui existe "
+                    f"déjà (« {owner} ») : désactivez l'un des deux (disabled_plugins).",
+                    f"plugin {origin.plugin!r} adds command {name!r}, already from {owner!r}",
+                )
+            for name in set(subparsers.choices) - known:
+                self.command_owners[name] = origin.plugin
+                parser = subparsers.choices[name]
+                run = parser.get_default("func")
+                if callable(run):
+                    parser.set_defaults(func=functools.partial(
+                        call_plugin, origin, f"la commande « {name} »", run))
+
+    def draw_transmitted(self, draw: object, receipt: Receipt) -> list[str]:
+        """Tell every plugin that ``draw`` was transmitted; the French warnings of those that
+        failed. A notification never changes the outcome: the receipt is already stored."""
+        warnings = []
+        for impl, origin in self._impls("lotas_draw_transmitted"):
+            try:
+                self._call_impl(impl, origin, "lotas_draw_transmitted", draw=draw,
+                                receipt=receipt)
+            except LotasError as exc:
+                warnings.append(
+                    f"transmission faite et accusé de réception enregistré, mais : "
+                    f"{exc.user_message}"
+                )
+        return warnings
 
     def plugins(self) -> list[PluginInfo]:
         """The loaded plugins, their versions and hooks."""
         return describe_plugins(self.pm)
+
+    # -- methods of registered objects --------------------------------------------------------
+
+    def ask_campaign(self, campaign: Campaign, method: str, *args: Any,
+                     returns: type | tuple[type, ...] = object,
+                     passes: tuple[type[BaseException], ...] = (), **kwargs: Any) -> Any:
+        """Call one of ``campaign``'s other methods (``key``, ``size_notice``...) at the fault
+        boundary, and check the type of its result; ``passes`` are exceptions the caller
+        handles."""
+        origin = self.origin_of(campaign)
+        what = f"{method} (campagne « {campaign.id} »)"
+        result = call_plugin(origin, what, getattr(campaign, method), *args, passes=passes,
+                             **kwargs)
+        if not isinstance(result, returns):
+            names = returns if isinstance(returns, tuple) else (returns,)
+            raise PluginFault.invalid(
+                origin, what, f"renvoie un {type(result).__name__} au lieu d'un "
+                f"{' ou '.join(kind.__name__ for kind in names)}")
+        return result
+
+    def read_records(self, source: RecordSource, folder: Path, finess: str, campaign: Campaign,
+                     progress: ProgressCallback | None = None) -> Records:
+        origin = self.origin_of(source)
+        what = f"read (source « {source.id} »)"
+        records = call_plugin(origin, what, source.read, folder, finess, campaign, progress)
+        return checks.of_type(origin, what, records, Records, "Records")
+
+    def patient_facts(self, campaign: Campaign, records: Records) -> pd.DataFrame:
+        import pandas as pd
+
+        origin = self.origin_of(campaign)
+        what = f"patient_facts (campagne « {campaign.id} »)"
+        facts = call_plugin(origin, what, campaign.patient_facts, records)
+        return checks.of_type(origin, what, facts, pd.DataFrame, "DataFrame")
+
+    def exclusions(self, rule: EligibilityRule, facts: pd.DataFrame) -> pd.Series:
+        """The patients ``rule`` excludes: a boolean Series aligned on ``facts``."""
+        origin = self.origin_of(rule)
+        result = call_plugin(origin, f"la règle « {rule.id} » (excludes)", rule.excludes, facts)
+        return checks.exclusion_mask(origin, rule.id, result, facts)
+
+    def patient_rows(self, campaign: Campaign, records: Records, facts: pd.DataFrame,
+                     eligible: pd.Index) -> pd.DataFrame:
+        import pandas as pd
+
+        origin = self.origin_of(campaign)
+        what = f"patient_rows (campagne « {campaign.id} »)"
+        rows = call_plugin(origin, what, campaign.patient_rows, records, facts, eligible)
+        checks.of_type(origin, what, rows, pd.DataFrame, "DataFrame")
+        wanted = [column.name for column in campaign.patient_columns]
+        missing = [name for name in wanted if name not in rows.columns]
+        if missing:
+            raise PluginFault.invalid(
+                origin, what, f"ne fournit pas les colonnes {', '.join(missing)} que la "
+                "campagne déclare")
+        return rows
+
+    def validate_options(self, cls: type[Transport], raw: dict[str, Any]) -> BaseModel:
+        """Validate a transport's options with its model; a ``ValidationError`` is the user's
+        (bad settings), anything else the plugin's."""
+        from pydantic import ValidationError
+
+        def validate() -> Any:
+            try:
+                return cls.options_model.model_validate(raw)
+            except ValidationError as exc:
+                return exc
+
+        result = call_plugin(self.origin_of(cls), f"options_model (transport « {cls.name} »)",
+                             validate)
+        if isinstance(result, ValidationError):
+            raise result
+        return result  # type: ignore[no-any-return]
+
+    def new_transport(self, cls: type[Transport], options: BaseModel,
+                      credentials: Any) -> Transport:
+        origin = self.origin_of(cls)
+        what = f"le constructeur du transport « {cls.name} »"
+        transport = call_plugin(origin, what, cls, options, credentials)
+        return checks.of_type(origin, what, transport, Transport, "Transport")
+
+    def check_connection(self, transport: Transport) -> str:
+        origin = self.origin_of(transport)
+        result = call_plugin(origin, f"check() du transport « {transport.name} »",
+                             transport.check)
+        return checks.check_text(origin, transport.name, result)
+
+    def send(self, transport: Transport, payload: Payload) -> Receipt:
+        origin = self.origin_of(transport)
+        result = call_plugin(origin, f"send() du transport « {transport.name} »",
+                             transport.send, payload)
+        return checks.receipt(origin, transport.name, result)
+
+    def delivery_status(self, transport: Transport, key: str) -> DeliveryStatus | None:
+        """Where a handed-off payload is now, as the transport's intermediary tells."""
+        origin = self.origin_of(transport)
+        what = f"delivery_status() du transport « {transport.name} »"
+        status = call_plugin(origin, what, transport.delivery_status, key)
+        if status is None:
+            return None
+        checks.of_type(origin, what, status, DeliveryStatus, "DeliveryStatus")
+        if status.receipt is not None:
+            checks.receipt(origin, transport.name, status.receipt)
+        return status
+
+    def close(self, transport: Transport) -> None:
+        """Release a transport's connections (``close()`` is optional in the contract)."""
+        close = getattr(transport, "close", None)
+        if callable(close):
+            call_plugin(self.origin_of(transport), f"close() du transport « {transport.name} »",
+                        close)
 
 
 def _lookup(registry: dict[str, T], key: str, what_fr: str, what_en: str) -> T:
@@ -207,3 +462,4 @@ def _lookup(registry: dict[str, T], key: str, what_fr: str, what_en: str) -> T:
         ) from None
 
 
+__all__ = ["AppliedRule", "FaultHandler", "Lotas"]

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lotas_core.errors import PluginError
 from lotas_core.reading.inflate import InflateLimits, limits_scope
 from lotas_core.reading.records import ArchiveInfo, ParseReport, ProgressCallback
 from lotas_core.selection.columns import RowColumn
@@ -60,35 +59,25 @@ def select(
     campaign = lotas.campaign(campaign_id)
     source = lotas.record_source(campaign.record_source)
     with limits_scope(limits):
-        records = source.read(Path(folder), finess, campaign, progress)
+        records = lotas.read_records(source, Path(folder), finess, campaign, progress)
     # Imported only now: a record source may import pandas while it inflates the archive.
     import pandas as pd
 
     if progress:
         progress("Sélection des patients", 0.95)
-    facts = campaign.patient_facts(records)
+    facts = lotas.patient_facts(campaign, records)
     rules = lotas.eligibility_rules(campaign)
     funnel: dict[str, int] = {"base": len(facts)}
     remaining = pd.Series(True, index=facts.index)
     for rule in rules:
-        # A missing answer (NA: no birth date, no act...) does not exclude.
-        answer = rule.excludes(facts).reindex(facts.index, fill_value=False)
-        excluded = answer.fillna(False).astype(bool)
-        hit = remaining & excluded
+        # A missing answer (NA: no birth date, no act...) does not exclude (checks).
+        hit = remaining & lotas.exclusions(rule, facts)
         funnel[rule.id] = int(hit.sum())
         remaining &= ~hit
     eligible = facts.index[remaining.to_numpy()]
     funnel["eligible"] = len(eligible)
-    patients = campaign.patient_rows(records, facts, eligible)
+    patients = lotas.patient_rows(campaign, records, facts, eligible)
     wanted = [column.name for column in campaign.patient_columns]
-    missing = [name for name in wanted if name not in patients.columns]
-    if missing:
-        raise PluginError(
-            campaign.id,
-            f"La campagne « {campaign.id} » ne fournit pas les colonnes {', '.join(missing)} "
-            "qu'elle déclare : corrigez ou désactivez son plugin.",
-            f"campaign {campaign.id!r} patient_rows lacks declared columns {missing}",
-        )
     if progress:
         progress("Terminé", 1.0)
     return Selection(
@@ -98,6 +87,6 @@ def select(
         report=records.report,
         funnel=funnel,
         patients=patients[wanted].reset_index(drop=True),
-        key_column=campaign.key(),
+        key_column=lotas.ask_campaign(campaign, "key", returns=str),
         columns=tuple(campaign.patient_columns),
     )

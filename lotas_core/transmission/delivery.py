@@ -154,15 +154,13 @@ def refresh(
     try:
         if transport is None:
             transport = make_transport(lotas, settings, delivery.transport or None, credentials)
-        status = transport.delivery_status(idempotency_key(draw))
+        status = lotas.delivery_status(transport, idempotency_key(draw))
     except (TransportError, LotasError) as exc:  # unreachable, or settings to correct
         delivery.refresh_error_fr = exc.message_fr
         return delivery
     finally:
         if owned and transport is not None:
-            close = getattr(transport, "close", None)
-            if callable(close):
-                close()
+            lotas.close(transport)
     if status is None:
         return delivery
     if status.state == "unknown":
@@ -182,7 +180,8 @@ def refresh(
             log.info("draw %s: delivery state %s -> %s", draw.draw_id, stored.state,
                      status.state)
             if status.state == DELIVERED and status.receipt is not None:
-                lotas.draw_transmitted(draw, status.receipt)
+                for warning in lotas.draw_transmitted(draw, status.receipt):
+                    log.warning("%s", warning)  # a notification never changes the outcome
     return summarize(draw.draw_id, history.transmissions(draw.draw_id))
 
 

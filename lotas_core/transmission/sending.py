@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,7 +122,7 @@ def make_transport(
     cls = lotas.transport_class(chosen)
     raw = settings.transport_options(chosen)
     try:
-        options = cls.options_model.model_validate(raw)
+        options = lotas.validate_options(cls, raw)
     except ValidationError as exc:
         field, message = validation_problem(exc)
         raise ConfigError(
@@ -130,7 +130,7 @@ def make_transport(
             f"transport.options.{chosen} dans les paramètres.",
             f"invalid options for transport {chosen!r}: {exc}",
         ) from None
-    return cls(options, credentials or Credentials())
+    return lotas.new_transport(cls, options, credentials or Credentials())
 
 
 def _open_history(settings: Settings) -> Any:
@@ -140,19 +140,18 @@ def _open_history(settings: Settings) -> Any:
 
 
 @contextlib.contextmanager
-def _closing(transport: Transport) -> Iterator[Transport]:
+def _closing(lotas: Lotas, transport: Transport) -> Iterator[Transport]:
     """Release the transport's connections (``close()`` is optional in the contract)."""
     try:
         yield transport
     finally:
-        close = getattr(transport, "close", None)
-        if callable(close):
-            close()
+        lotas.close(transport)
 
 
 def transmit(
     lotas: Lotas, settings: Settings, draw_id: str, transport_name: str | None = None,
     credentials: Credentials | None = None, *, history: Any = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Receipt:
     """Send draw ``draw_id``; record the receipt as a history event; never send twice.
 
@@ -160,6 +159,8 @@ def transmit(
     ``detail.from_history``); one whose last state is ``failed`` is sent again. A draw that
     ``history --check`` flags (its entry, or the chain around it) is refused before anything is
     built. A per-draw lock makes a second process wait, then find the first one's receipt.
+    A ``lotas_draw_transmitted`` plugin that fails afterwards is a French warning given to
+    ``warn`` (else logged): the draw is transmitted and its receipt stored all the same.
     """
     from lotas_core.transmission.delivery import stored_receipt, summarize
 
@@ -177,13 +178,18 @@ def transmit(
                 f"{' ; '.join(problems)} Rien n'a été transmis ; voyez « lotas history --check ».",
                 f"draw {draw.draw_id} fails the history check; not transmitted",
             )
-        layout = lotas.campaign(draw.campaign_id).row_layout()
-        with _closing(make_transport(lotas, settings, transport_name, credentials)) as transport:
-            receipt = transport.send(build_payload(draw, settings, layout))
+        layout = lotas.row_layout(draw.campaign_id)
+        transport = make_transport(lotas, settings, transport_name, credentials)
+        with _closing(lotas, transport):
+            receipt = lotas.send(transport, build_payload(draw, settings, layout))
         history.add_transmission(draw.draw_id, receipt, transport=transport.name)
     log.info("draw %s %s with %s: receipt %s", draw.draw_id,
              "delivered" if receipt.final else "handed off", transport.name, receipt.receipt)
-    lotas.draw_transmitted(draw, receipt)
+    for warning in lotas.draw_transmitted(draw, receipt):
+        if warn is not None:
+            warn(warning)
+        else:
+            log.warning("%s", warning)
     return receipt
 
 
@@ -192,8 +198,9 @@ def test_connection(
     credentials: Credentials | None = None,
 ) -> str:
     """The manual's "Tester": contact the far end without sending data; a French sentence."""
-    with _closing(make_transport(lotas, settings, transport_name, credentials)) as transport:
-        return transport.check()
+    transport = make_transport(lotas, settings, transport_name, credentials)
+    with _closing(lotas, transport):
+        return lotas.check_connection(transport)
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined] - not a pytest test

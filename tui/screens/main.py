@@ -392,8 +392,11 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="transmit")
     def run_transmit(self, settings: Any, draw_id: Any, name: str) -> None:
+        def warn(text: str) -> None:  # a notification plugin failed: the receipt is stored
+            self.app.call_from_thread(self.notify, text, severity="warning", timeout=30)
+
         receipt = self.lotas_app.backend.transmit(
-            settings, draw_id, name, credentials=self.lotas_app.credentials_for(name)
+            settings, draw_id, name, credentials=self.lotas_app.credentials_for(name), warn=warn
         )
         self.post_message(TransmitDone(draw_id, receipt))
 
