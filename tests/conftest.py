@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
+from textwrap import dedent
 
 import pytest
 
@@ -94,3 +96,58 @@ def run_as_nobody(shared_dir: Path):
         )
 
     return run
+
+
+@pytest.fixture
+def make_distribution(tmp_path: Path):
+    """Write a plugin distribution (package + ``.dist-info`` with entry points) into a folder.
+
+    This is exactly what ``pip install`` leaves in site-packages, so putting the folder on
+    ``PYTHONPATH`` makes ``importlib.metadata`` find the plugin through its entry point.
+    """
+
+    def make(
+        dist_name: str,
+        modules: dict[str, str],
+        entry_points: dict[str, str],
+        version: str = "1.2.3",
+    ) -> Path:
+        root = tmp_path / f"site-{dist_name}"
+        root.mkdir()
+        for relative, source in modules.items():
+            target = root / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(dedent(source), encoding="utf-8")
+        info = root / f"{dist_name.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: {version}\n", encoding="utf-8"
+        )
+        lines = ["[lotas]"] + [f"{name} = {target}" for name, target in entry_points.items()]
+        (info / "entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (info / "RECORD").write_text("", encoding="utf-8")
+        return root
+
+    return make
+
+
+#: Small broken plugin distributions, one folder each (tests/core/test_broken_plugins.py).
+BROKEN_PLUGINS = Path(__file__).parent / "core" / "broken_plugins"
+
+
+@pytest.fixture
+def install_broken(make_distribution):
+    """Install the broken distribution ``name`` (a folder of tests/core/broken_plugins) into a
+    folder of its own, and return that folder (to put on ``PYTHONPATH`` or ``sys.path``)."""
+
+    def make(name: str) -> Path:
+        folder = BROKEN_PLUGINS / name
+        project = tomllib.loads((folder / "pyproject.toml").read_text("utf-8"))["project"]
+        modules = {
+            str(path.relative_to(folder)): path.read_text("utf-8")
+            for path in folder.rglob("*.py")
+        }
+        return make_distribution(project["name"], modules, project["entry-points"]["lotas"],
+                                 version=project["version"])
+
+    return make

@@ -18,6 +18,7 @@ from lotas_tui.widgets.dialogs import MessageDialog
 
 if TYPE_CHECKING:
     from lotas_core.draws.history import DrawRecord
+    from lotas_core.errors import PluginError
     from lotas_core.plugin_host.facade import Lotas
     from lotas_core.selection.columns import RowLayout
     from lotas_core.settings import Settings
@@ -28,6 +29,12 @@ GENERIC_ERROR_FR = (
     "le problème persiste, relancez avec LOTAS_DEBUG=1 et signalez-le."
 )
 
+
+#: What the terminal shows when the screen stopped on an unexpected error (exit code 2).
+FATAL_ERROR_FR = (
+    "lotas: erreur : l'écran s'est arrêté sur une erreur inattendue ({kind}). Relancez avec "
+    "LOTAS_DEBUG=1 pour le détail et signalez-la."
+)
 
 #: Title of the error dialog of a failed worker, by worker group.
 ERROR_TITLES = {
@@ -68,8 +75,11 @@ class LotasApp(App[int]):
         draw_seed: bytes | None = None,
         entry_label: Callable[[DrawRecord], str] = default_entry_label,
         startup_notice: str = "",
+        plugin_faults: list[str] | None = None,
     ) -> None:
         super().__init__()
+        #: French messages of the plugins left out at start (``Lotas.without_broken_plugins``).
+        self.plugin_faults = list(plugin_faults or [])
         self.lotas = lotas
         self.settings = settings
         self.backend = backend or Backend(lotas)
@@ -88,6 +98,8 @@ class LotasApp(App[int]):
     def on_mount(self) -> None:
         if self.startup_notice:
             self.notify(self.startup_notice, timeout=12, markup=False)
+        if self.plugin_faults:
+            self.call_after_refresh(self.show_plugin_faults)
 
     @property
     def window_title(self) -> str:
@@ -106,6 +118,39 @@ class LotasApp(App[int]):
         if record is None:
             return self.backend.row_layout(self.settings.campaign)
         return self.backend.row_layout(record.campaign_id, record.rows)
+
+
+    def show_plugin_faults(self) -> None:
+        """Name the plugins left out at start: lotas runs without them."""
+        count = len(self.plugin_faults)
+        title = "Plugin désactivé" if count == 1 else f"{count} plugins désactivés"
+        text = "\n\n".join(self.plugin_faults)
+        self.show_error_text(
+            f"{text}\n\nlotas fonctionne sans {'lui' if count == 1 else 'eux'} jusqu'à ce "
+            "qu'il soit corrigé ou désinstallé.", title)
+
+    def _fatal_error(self) -> None:
+        """An unhandled exception ends the screen: one French line, never local variables.
+
+        Textual's own handler prints a Rich traceback with ``show_locals=True``; locals may hold
+        patient identifiers or passwords. ``LOTAS_DEBUG=1`` shows the traceback, without locals.
+        """
+        import os
+
+        from rich.segment import Segments
+        from rich.text import Text
+        from rich.traceback import Traceback
+
+        self.bell()
+        error = self._exception
+        if os.environ.get("LOTAS_DEBUG") and error is not None:
+            trace = Traceback.from_exception(type(error), error, error.__traceback__,
+                                             show_locals=False, width=None)
+            renderable: Any = Segments(self.console.render(trace, self.console.options))
+        else:
+            renderable = Text(FATAL_ERROR_FR.format(kind=type(error).__name__ if error else "?"))
+        self._exit_renderables.append(renderable)
+        self._close_messages_no_wait()
 
     def get_default_screen(self):  # type: ignore[no-untyped-def]
         from lotas_tui.screens.main import MainScreen
@@ -184,6 +229,11 @@ class LotasApp(App[int]):
         self.handle_worker_state(event)
 
 
+def fault_texts(faults: list[PluginError]) -> list[str]:
+    """What the start-up dialog says of each plugin left out."""
+    return [f"{fault.user_message}\nLaissé de côté : « {fault.plugin} »." for fault in faults]
+
+
 def create_app(
     settings: Settings,
     *,
@@ -193,11 +243,15 @@ def create_app(
     demo: bool = False,
     **options: Any,
 ) -> LotasApp:
-    """Build the app and its dependencies, the same way for ``lotas`` and for the tests."""
+    """Build the app and its dependencies, the same way for ``lotas`` and for the tests.
+
+    Without ``lotas``, the plugins are loaded leaving out any that fails; the app names them.
+    """
     if lotas is None:
         from lotas_core.plugin_host.facade import Lotas
 
-        lotas = Lotas.from_settings(settings)
+        lotas, faults = Lotas.without_broken_plugins(settings)
+        options.setdefault("plugin_faults", fault_texts(faults))
     return LotasApp(
         lotas,
         settings,

@@ -30,13 +30,14 @@ def prepare_demo(settings: Settings, lotas: Lotas) -> Settings:
     explicitly: nothing a demo draws leaves this computer.
     """
     campaign = lotas.campaign(settings.campaign)
-    folder = settings.archive_folder_for(campaign.archive_folder_name())
+    folder = lotas.archive_folder(settings, campaign.id)
     from lotas_core.fsutil import ensure_private_dir
 
     ensure_private_dir(folder)
     # The generator is deterministic: an archive of the same name already there is this one.
     with tempfile.TemporaryDirectory(dir=folder, prefix=".demo-") as tmp:
-        made = campaign.write_demo_archive(Path(tmp), finess=DEMO_FINESS)
+        made = lotas.ask_campaign(campaign, "write_demo_archive", Path(tmp),
+                                  finess=DEMO_FINESS, returns=Path, passes=(OSError,))
         target = folder / made.name
         if not target.exists():
             os.replace(made, target)
@@ -95,16 +96,20 @@ def stop_demo_receiver(process: subprocess.Popen[str]) -> None:
 
 def run_ui(ctx: CommandContext, demo: bool = False) -> int:
     """Run the app on the command's settings; ``demo`` opens it on the demo archive."""
-    from lotas_tui.app import create_app
+    from lotas_core.plugin_host.facade import Lotas
+    from lotas_tui.app import create_app, fault_texts
 
     loaded = ctx.loaded
-    settings = prepare_demo(loaded.settings, ctx.lotas) if demo else loaded.settings
+    # The plugins are loaded leaving out (and naming) a broken one: the screen runs without it.
+    lotas, faults = Lotas.without_broken_plugins(loaded.settings)
+    settings = prepare_demo(loaded.settings, lotas) if demo else loaded.settings
     receiver, notice = start_demo_receiver(settings) if demo else (None, "")
     if notice:
         print(f"lotas : {notice}", file=sys.stderr)
     app = create_app(
         settings,
-        lotas=ctx.lotas,
+        lotas=lotas,
+        plugin_faults=fault_texts(faults),
         config_file=loaded.config_file,
         config_found=loaded.config_file_found,
         demo=demo,
@@ -115,4 +120,6 @@ def run_ui(ctx: CommandContext, demo: bool = False) -> int:
     finally:
         if receiver is not None:
             stop_demo_receiver(receiver)
+    if app.return_code:  # stopped on an unexpected error, already reported in one line
+        return 2
     return int(result or 0)

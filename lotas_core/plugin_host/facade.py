@@ -143,7 +143,7 @@ class Lotas:
                 if ident in found:
                     first = owners[ident]
                     raise PluginFault(
-                        _origin,
+                        _newcomer(first, _origin),
                         f"Identifiant « {ident} » en double : déclaré par le plugin "
                         f"{first.describe_fr()} et par le plugin {_origin.describe_fr()}. "
                         "Désactivez l'un des deux plugins.",
@@ -233,7 +233,7 @@ class Lotas:
                 first = seen.get(rule.id)
                 if first is not None:
                     raise PluginFault(
-                        origin,
+                        _newcomer(first, origin),
                         f"Règle d'éligibilité « {rule.id} » en double : donnée par le plugin "
                         f"{first.describe_fr()} et par le plugin {origin.describe_fr()}. "
                         "Désactivez l'un des deux plugins.",
@@ -449,6 +449,14 @@ class Lotas:
         if callable(close):
             call_plugin(self.origin_of(transport), f"close() du transport « {transport.name} »",
                         close)
+
+
+def _newcomer(first: PluginOrigin, second: PluginOrigin) -> PluginOrigin:
+    """Of two plugins claiming one id, the one the screen leaves out: not lotas's own plugin,
+    else the one registered last."""
+    if second.distribution != "lotas" or first.distribution == "lotas":
+        return second
+    return first
 
 
 def _lookup(registry: dict[str, T], key: str, what_fr: str, what_en: str) -> T:

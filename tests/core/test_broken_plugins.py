@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
 
-BROKEN = Path(__file__).with_name("broken_plugins")
 #: What the broken plugins put in their exceptions and bad return values.
 SECRETS = ("0099887766", "Tr0ub4dor")
 FINESS = "000000001"
@@ -31,20 +29,8 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def install(make_distribution):
-    """Install the broken distribution ``name`` (a folder of tests/core/broken_plugins)."""
-
-    def make(name: str) -> Path:
-        folder = BROKEN / name
-        project = tomllib.loads((folder / "pyproject.toml").read_text("utf-8"))["project"]
-        modules = {
-            str(path.relative_to(folder)): path.read_text("utf-8")
-            for path in folder.rglob("*.py")
-        }
-        return make_distribution(project["name"], modules, project["entry-points"]["lotas"],
-                                 version=project["version"])
-
-    return make
+def install(install_broken):
+    return install_broken
 
 
 def assert_one_line(result: subprocess.CompletedProcess, *names: str, code: int = 2) -> str:

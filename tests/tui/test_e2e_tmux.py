@@ -104,3 +104,36 @@ def test_lotas_demo_in_tmux_draws_and_shows_the_table(tmp_path, data_dir, config
             assert "/".join(reversed(row["DATACTE"].split("-"))) in screen
     finally:
         tmux.kill()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run "
+                    "installs it)")
+def test_lotas_demo_starts_in_tmux_with_a_broken_plugin(tmp_path, data_dir, config_file,
+                                                       install_broken) -> None:
+    site = install_broken("lotas-duplicate-campaign")
+    env_vars = {
+        "LOTAS_DATA_DIR": str(data_dir),
+        "LOTAS_CONFIG_FILE": str(config_file),
+        "HOME": os.environ["HOME"],
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "PYTHONPATH": str(site),
+        "TERM": "xterm-256color",
+    }
+    exports = " ".join(f"{name}='{value}'" for name, value in env_vars.items())
+    marker = tmp_path / "exit-code"
+    command = (f"env -u COLUMNS -u LINES {exports} '{lotas_executable()}' --demo; "
+               f"echo $? > '{marker}'")
+    tmux = Tmux()
+    try:
+        tmux.run("new-session", "-d", "-s", "lotas", "-x", "120", "-y", "40", command)
+        tmux.wait_for("Plugin désactivé", "duplicate_campaign")
+        tmux.run("send-keys", "-t", "lotas", "Enter")
+        tmux.run("send-keys", "-t", "lotas", "n")
+        tmux.wait_for(FOOTER)
+        tmux.run("send-keys", "-t", "lotas", "q")
+        deadline = time.monotonic() + 30
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert marker.read_text().strip() == "0"
+    finally:
+        tmux.kill()
