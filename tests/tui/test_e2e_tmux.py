@@ -128,6 +128,9 @@ def test_lotas_demo_starts_in_tmux_with_a_broken_plugin(tmp_path, data_dir, conf
         tmux.run("new-session", "-d", "-s", "lotas", "-x", "120", "-y", "40", command)
         tmux.wait_for("Plugin désactivé", "duplicate_campaign")
         tmux.run("send-keys", "-t", "lotas", "Enter")
+        deadline = time.monotonic() + 30
+        while "Plugin désactivé" in tmux.capture() and time.monotonic() < deadline:
+            time.sleep(0.2)
         tmux.run("send-keys", "-t", "lotas", "n")
         tmux.wait_for(FOOTER)
         tmux.run("send-keys", "-t", "lotas", "q")
