@@ -233,5 +233,8 @@ def test_the_screen_shows_the_campaign(lotas, archives, data_dir):
             footer = str(app.screen.query_one("#draw-footer", Static).render())
             assert footer == "NB DOSSIERS TAS : 6 [ECHANT PRINC : 4 + ECHANT RESERV : 2]"
             assert app.clipboard.splitlines()[0] == "\t".join(header)
+            # the screen warns about the campaign's identifying column, not about IPPs
+            assert any("identifiants de patients (NIP)" in str(n.message)
+                       for n in app._notifications)
 
     asyncio.run(scenario())

@@ -55,7 +55,8 @@ def test_new_draw_fills_table_footer_and_clipboard(drive, demo_settings, settle)
         assert [str(table.get_row_at(i)[1]) for i in (79, 80)] == ["P", "R"]
         # As the original: the new draw is on the clipboard right away, with a warning.
         assert app.clipboard == to_tsv(record, app.lotas.row_layout(record.campaign_id))
-        assert any(CLIPBOARD_NOTICE in str(n.message) for n in app._notifications)
+        notice = CLIPBOARD_NOTICE.format(columns="IPP")
+        assert any(notice in str(n.message) for n in app._notifications)
 
     drive(scenario)
 

@@ -51,6 +51,7 @@ from lotas_tui.widgets.establishment import EstablishmentBar
 from lotas_tui.widgets.progress_row import ProgressRow
 
 if TYPE_CHECKING:
+    from lotas_core.selection.columns import RowLayout
     from lotas_tui.app import LotasApp
 
 TABS = ("tab-table", "tab-funnel", "tab-check")
@@ -59,10 +60,16 @@ DELIVERY_REFRESH_S = 60.0
 #: Workers during which the progress row shows.
 BUSY_GROUPS = ("draw", "verify", "transmit")
 ENDED = (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS)
+#: Said when a draw is copied; ``{columns}`` are the campaign's identifying columns (IPP).
 CLIPBOARD_NOTICE = (
-    "Le presse-papier contient maintenant des identifiants de patients (IPP) : "
+    "Le presse-papier contient maintenant des identifiants de patients ({columns}) : "
     "collez-les dans un fichier protégé puis videz le presse-papier."
 )
+
+
+def identifying_names(layout: RowLayout) -> str:
+    """The identifying columns of a campaign's rows, as the screen names them ("IPP")."""
+    return ", ".join(sorted(layout.identifying)) or "identifiants"
 
 
 class MainScreen(Screen[None]):
@@ -320,7 +327,9 @@ class MainScreen(Screen[None]):
     def copy_draw(self, record: Any) -> None:
         """Put the draw on the clipboard as TSV (``lotas export --format tsv``)."""
         self.app.copy_to_clipboard(self.lotas_app.backend.to_tsv(record))
-        self.notify(CLIPBOARD_NOTICE, title=f"{len(record.rows)} lignes copiées", timeout=8)
+        columns = identifying_names(self.lotas_app.row_layout(record))
+        self.notify(CLIPBOARD_NOTICE.format(columns=columns),
+                    title=f"{len(record.rows)} lignes copiées", timeout=8)
 
     def action_export(self) -> None:
         record = self._require_draw()
@@ -379,7 +388,8 @@ class MainScreen(Screen[None]):
         title = self.lotas_app.transport_title(name)
         question = (
             f"Transmettre vers QUALHAS le tirage au sort {self.lotas_app.entry_label(record)} "
-            f"({len(record.rows)} patients, sans les IPP) par « {title} » ?"
+            f"({len(record.rows)} patients, sans les "
+            f"{identifying_names(self.lotas_app.row_layout(record))}) par « {title} » ?"
         )
 
         def done(answer: bool | None) -> None:
