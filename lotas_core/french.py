@@ -41,6 +41,13 @@ def french_time(value: object) -> str:
     return f"{french_date(moment.astimezone())} {moment.astimezone():%H:%M:%S}"
 
 
+def french_datetime(value: datetime, between: str = " ") -> str:
+    """``DD/MM/YYYY HH:MM:SS`` in local time (an aware ``datetime`` is converted; a naive one is
+    shown as it is); ``between`` separates date and time (`` à `` in sentences)."""
+    local = value.astimezone() if value.tzinfo else value
+    return f"{french_date(local)}{between}{local:%H:%M:%S}"
+
+
 def sizes_footer(main: int, reserve: int) -> str:
     """The manual's footer: ``NB DOSSIERS TAS : 110 [ECHANT PRINC : 80 + ECHANT RESERV : 30]``."""
     return (

@@ -16,7 +16,7 @@ from typing import Any
 from lotas_core.draws.history import DrawRecord
 from lotas_core.draws.spreadsheet import neutralise_formula, neutralise_row
 from lotas_core.errors import UsageError
-from lotas_core.french import sizes_footer
+from lotas_core.french import french_datetime, sizes_footer
 from lotas_core.fsutil import atomic_write_bytes
 from lotas_core.selection.columns import RowLayout
 
@@ -99,7 +99,7 @@ def parameters(draw: DrawRecord) -> list[tuple[str, Any]]:
         ("FINESS", draw.finess),
         ("Financement", draw.financing),
         ("Campagne", draw.campaign_id),
-        ("Date du tirage", draw.created_at.astimezone().strftime("%d/%m/%Y %H:%M:%S")),
+        ("Date du tirage", french_datetime(draw.created_at.astimezone())),
         ("Archive", draw.archive_name),
         ("SHA-256 de l'archive", draw.archive_sha256),
         ("Taille de l'archive (octets)", draw.archive_size),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lotas_core.french import french_datetime
 from lotas_core.selection.campaign import SampleSizes
 
 #: ``prev_hash`` of the first entry of a chain.
@@ -78,7 +79,7 @@ class DrawRecord:
     def label(self) -> str:
         """The history list's wording: ``000000001- 22/04/2021 09:16:56`` (local time)."""
         local = self.created_at.astimezone() if self.created_at.tzinfo else self.created_at
-        text = f"{self.finess}- {local:%d/%m/%Y %H:%M:%S}"
+        text = f"{self.finess}- {french_datetime(local)}"
         return f"{text} (endommagé)" if self.damage else text
 
     @classmethod

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from lotas_core.french import sizes_footer
+from lotas_core.french import french_datetime, sizes_footer
 from lotas_core.selection.columns import RowLayout
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def html_report(draw: DrawRecord, layout: RowLayout,
     )
     params = _params_table(
         [("Identifiant du tirage", draw.draw_id), ("Campagne", draw.campaign_id),
-         ("Date et heure", local.strftime("%d/%m/%Y %H:%M:%S")),
+         ("Date et heure", french_datetime(local)),
          ("Échantillon principal", draw.sizes.main),
          ("Échantillon de réserve", draw.sizes.reserve),
          ("Algorithme", draw.algorithm), ("Graine", draw.seed),
@@ -122,7 +122,7 @@ def html_report(draw: DrawRecord, layout: RowLayout,
 <body>
 <h1>Procès-verbal du tirage au sort</h1>
 <p>Campagne {_e(draw.campaign_id)} – tirage {_e(draw.draw_id)} du
-{_e(local.strftime("%d/%m/%Y à %H:%M:%S"))}</p>
+{_e(french_datetime(local, " à "))}</p>
 <h2>Établissement</h2>
 {establishment}
 <h2>Archive PIVOINE utilisée</h2>

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from lotas_core.french import french_date, sizes_footer, validation_problem
+from lotas_core.french import french_date, french_datetime, sizes_footer, validation_problem
 
 
 def test_footer_is_the_manuals():
@@ -64,3 +64,12 @@ def test_french_time_is_local_and_leaves_odd_values_alone(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_french_datetime_in_local_time():
+
+    naive = datetime(2021, 4, 22, 9, 16, 56)
+    assert french_datetime(naive) == "22/04/2021 09:16:56"
+    assert french_datetime(naive, " à ") == "22/04/2021 à 09:16:56"
+    aware = datetime(2021, 4, 22, 9, 16, 56, tzinfo=UTC)
+    assert french_datetime(aware) == french_datetime(aware.astimezone().replace(tzinfo=None))
