@@ -52,3 +52,32 @@ class CheckFailed(LotasError):
     """A verification found a difference (exit code 1)."""
 
     exit_code = 1
+
+
+#: Operating-system failures as a French user reads them (``os_reason_fr``).
+_OS_REASONS_FR = {
+    "EACCES": "permission refusée",
+    "EPERM": "opération non permise",
+    "ENOENT": "fichier ou dossier introuvable",
+    "ENOTDIR": "un élément du chemin n'est pas un dossier",
+    "EISDIR": "c'est un dossier",
+    "ENOSPC": "disque plein",
+    "EDQUOT": "quota disque dépassé",
+    "EROFS": "système de fichiers en lecture seule",
+    "EIO": "erreur d'entrée-sortie du disque",
+    "ENAMETOOLONG": "nom trop long",
+    "EEXIST": "existe déjà",
+    "EBUSY": "fichier occupé",
+    "ELOOP": "trop de liens symboliques",
+}
+
+
+def os_reason_fr(exc: BaseException) -> str:
+    """Why an operating-system call failed, in French (the English text for an unknown code)."""
+    import errno
+
+    code = getattr(exc, "errno", None)
+    name = errno.errorcode.get(code, "") if isinstance(code, int) else ""
+    if name in _OS_REASONS_FR:
+        return _OS_REASONS_FR[name]
+    return str(getattr(exc, "strerror", None) or exc)

@@ -22,7 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from lotas_core.errors import ConfigError, UsageError
+from lotas_core.errors import ConfigError, UsageError, os_reason_fr
 from lotas_core.reading.inflate import InflateLimits
 
 APP_NAME = "lotas"
@@ -229,7 +229,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> LoadedSe
             )
     except OSError as exc:  # no right to look into its folder
         raise ConfigError(
-            f"Fichier de paramètres inaccessible : {path} ({exc.strerror or exc}) : vérifiez les "
+            f"Fichier de paramètres inaccessible : {path} ({os_reason_fr(exc)}) : vérifiez les "
             "droits de votre compte, ou indiquez un autre fichier avec --config.",
             f"config path {path} cannot be examined: {exc}",
         ) from None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from lotas_core.cli.context import CommandContext
 from lotas_core.cli.output import emit
-from lotas_core.errors import UsageError
+from lotas_core.errors import UsageError, os_reason_fr
 
 if TYPE_CHECKING:
     from lotas_core.selection.pipeline import Selection
@@ -81,7 +81,7 @@ def run_demo_archive(ctx: CommandContext, args: argparse.Namespace) -> int:
     except OSError as exc:  # /proc/x, a read-only disk, no right on the parent folder...
         raise UsageError(
             f"Impossible d'écrire l'archive de démonstration dans « {folder} » "
-            f"({exc.strerror or exc}) : choisissez un dossier où votre compte peut écrire.",
+            f"({os_reason_fr(exc)}) : choisissez un dossier où votre compte peut écrire.",
             f"cannot write the demo archive in {folder}: {exc}",
         ) from None
     print(path)

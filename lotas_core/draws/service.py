@@ -22,7 +22,7 @@ from lotas_core.draws.algorithm import (
     population_digest,
 )
 from lotas_core.draws.history import DrawRecord, History
-from lotas_core.errors import UsageError
+from lotas_core.errors import UsageError, os_reason_fr
 from lotas_core.fsutil import file_sha256
 from lotas_core.reading.records import ProgressCallback
 from lotas_core.selection.columns import RowLayout
@@ -158,13 +158,21 @@ def verify_draw(
     campaign = lotas.campaign(record.campaign_id)  # the draw's own campaign
     folder = Path(folder) if folder is not None else lotas.archive_folder(settings, campaign.id)
     archive = folder / record.archive_name
-    if not archive.is_file():
+    try:
+        if not archive.is_file():
+            raise UsageError(
+                f"Archive {record.archive_name} introuvable dans {folder} : indiquez le dossier "
+                "qui la contient avec --archives.",
+                "recorded archive not found",
+            )
+        sha = file_sha256(archive)
+    except OSError as exc:  # no right on the folder or the file
         raise UsageError(
-            f"Archive {record.archive_name} introuvable dans {folder} : indiquez le dossier qui "
-            "la contient avec --archives.",
-            "recorded archive not found",
-        )
-    sha = file_sha256(archive)
+            f"Archive {record.archive_name} illisible dans {folder} ({os_reason_fr(exc)}) : "
+            "vérifiez que votre compte peut lire ce dossier et ce fichier, ou indiquez-en une "
+            "copie avec --archives.",
+            f"recorded archive unreadable: {exc}",
+        ) from None
     if sha != record.archive_sha256:
         differences.append(
             f"Archive {record.archive_name} : SHA-256 {sha} au lieu de {record.archive_sha256} "

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from lotas_core.errors import ArchiveError
+from lotas_core.errors import ArchiveError, os_reason_fr
 from lotas_core.reading.inflate import (
     InflateLimits,
     check_declared,
@@ -102,7 +102,7 @@ def find_archive(folder: Path, finess: str, year: int, month: int, kind: str = "
     except OSError as exc:  # no right to list or to look into the folder (or its parents)
         raise ArchiveError(
             f"Le dossier des archives PIVOINE « {folder} » n'est pas lisible "
-            f"({exc.strerror or exc}) : donnez à votre compte le droit de lire et d'ouvrir ce "
+            f"({os_reason_fr(exc)}) : donnez à votre compte le droit de lire et d'ouvrir ce "
             "dossier, ou indiquez-en un autre (--archives ou paramètre « Emplacement des "
             "archives PIVOINE »).",
             f"archive folder {folder} cannot be read: {exc}",
@@ -219,7 +219,7 @@ def read_archive(
         ) from None
     except OSError as exc:
         raise ArchiveError(
-            f"Archive illisible « {path.name} » ({exc.strerror or exc}) : vérifiez que le "
+            f"Archive illisible « {path.name} » ({os_reason_fr(exc)}) : vérifiez que le "
             "fichier est lisible par votre compte (droits, disque réseau) puis recommencez.",
             f"unreadable archive {path}: {exc}",
         ) from None

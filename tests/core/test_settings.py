@@ -133,3 +133,15 @@ def test_config_pointing_at_a_folder_is_an_error(tmp_path: Path, capsys) -> None
 
 def test_missing_config_file_is_still_an_empty_configuration(tmp_path: Path) -> None:
     assert load_settings(tmp_path / "absent.toml").config_file_found is False
+
+
+def test_os_reasons_are_french() -> None:
+    import errno
+
+    from lotas_core.errors import os_reason_fr
+
+    assert os_reason_fr(PermissionError(errno.EACCES, "Permission denied")) == "permission refusée"
+    assert os_reason_fr(OSError(errno.ENOSPC, "No space left on device")) == "disque plein"
+    assert os_reason_fr(OSError(errno.EXDEV, "Invalid cross-device link")) == (
+        "Invalid cross-device link"  # an unknown code keeps the system's words
+    )

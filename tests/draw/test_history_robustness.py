@@ -177,3 +177,27 @@ def test_non_hex_seed_in_the_history_makes_verify_say_so(cf, toy_cli, capsys, ar
     assert seed_lines == ["- Graine enregistrée « pas-une-graine » illisible (64 chiffres "
                           "hexadécimaux attendus) : le tirage ne peut pas être refait."]
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_verify_with_an_unreadable_archive_is_one_line(shared_dir, run_as_nobody, monkeypatch,
+                                                       capsys):
+    data, archives = shared_dir / "data", shared_dir / "archives"
+    monkeypatch.setenv("LOTAS_DATA_DIR", str(data))
+    assert main(["demo-archive", str(archives), "--raa-lines", "3000"]) == 0
+    assert main(["draw", "--archives", str(archives), "--finess", "000000001"]) == 0
+    draw_id = capsys.readouterr().err.split("tirage enregistré : ")[1].strip()
+    archives.chmod(0o755)
+    (archive,) = archives.iterdir()
+    history = data / "history.sqlite3"
+    if os.geteuid() == 0:
+        os.chown(data, 65534, 65534)
+        os.chown(history, 65534, 65534)
+    warm = (f"from lotas_core.cli.main import main\n"
+            f"assert main(['verify', {draw_id!r}, '--archives', {str(archives)!r}]) == 0\n")
+    code = f"sys.exit(main(['verify', {draw_id!r}, '--archives', {str(archives)!r}]))\n"
+    archive.chmod(0o000)  # root (the warm-up) still reads it; nobody may not
+    proc = run_as_nobody(code, warm)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and f"Archive {archive.name} illisible" in lines[0]
+    assert "(permission refusée)" in lines[0]

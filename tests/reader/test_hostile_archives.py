@@ -224,6 +224,7 @@ def test_unreadable_folder_or_archive_is_one_french_line(
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2, proc.stderr
     assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert "(permission refusée)" in lines[0]
     if target == "file":
         assert f"Archive illisible « {archive.name} »" in lines[0]
         assert "lisible par votre compte" in lines[0]
