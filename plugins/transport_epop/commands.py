@@ -109,9 +109,13 @@ def run_epop_server(ctx: CommandContext, args: argparse.Namespace) -> int:
         except ConfigError as exc:
             if not args.upstream or "« base_url »" not in exc.message_fr:
                 raise
+            from lotas_core.transmission.redaction import redact_credentials
+
             raise UsageError(
-                f"--upstream {args.upstream} invalide : adresse https://hôte[:port] attendue "
-                "(http:// seulement vers cet ordinateur).",
+                f"--upstream {redact_credentials(args.upstream)} invalide : adresse "
+                "https://hôte[:port] attendue (http:// seulement vers cet ordinateur), sans "
+                "identifiant ni mot de passe (ils viennent de LOTAS_EPMSI_USER / "
+                "LOTAS_EPMSI_PASSWORD ou du trousseau).",
                 f"bad --upstream: {exc.message_en}",
             ) from None
 

@@ -194,3 +194,11 @@ def test_no_credentials_ever_sent_in_clear_beyond_loopback(creds):
 
     with pytest.raises(ConfigError, match="https://"):
         DirectTransport(options, creds()).check()
+
+
+def test_relay_upstream_with_credentials_is_refused_without_repeating_them(tmp_path, capsys):
+    assert main(["epop-server", "--port", "0", "--spool", str(tmp_path / "spool"),
+                 "--upstream", f"https://dim01:{PASSWORD}@qualhas.example.org"]) == 2
+    err = capsys.readouterr().err
+    assert "--upstream https://***@qualhas.example.org invalide" in err
+    assert "sans identifiant ni mot de passe" in err and PASSWORD not in err
