@@ -132,8 +132,6 @@ def _rows(
 ) -> list[tuple[object, ...]]:
     """The campaign's columns of each eligible patient: whole numbers as ``int``, dates as
     text; with ``spreadsheet``, text a spreadsheet would run as a formula neutralised."""
-    import pandas as pd
-
     from lotas_core.french import french_date
 
     patients = selection.patients
@@ -142,7 +140,10 @@ def _rows(
         values = columns[column.name]
         if column.format == "int":
             # blank when unknown (AGE with an invalid birth date, spec section 2 v2)
-            columns[column.name] = [None if pd.isna(value) else int(value) for value in values]
+            missing = patients[column.name].isna().tolist()
+            columns[column.name] = [
+                None if gone else int(value) for value, gone in zip(values, missing, strict=True)
+            ]
         elif column.format == "date":
             # A year of data has at most 366 distinct dates: format each once.
             text = {day: day.isoformat() if iso_dates else french_date(day) for day in set(values)}
@@ -150,7 +151,9 @@ def _rows(
     if spreadsheet:
         from lotas_core.draws.spreadsheet import neutralise_column
 
-        columns = {name: neutralise_column(values) for name, values in columns.items()}
+        for column in selection.columns:  # numbers and dates are never formulas
+            if column.format not in ("int", "date"):
+                columns[column.name] = neutralise_column(columns[column.name])
     return list(zip(*columns.values(), strict=True))
 
 

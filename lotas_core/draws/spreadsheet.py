@@ -34,10 +34,19 @@ def neutralise_row(cells: list[object] | tuple[object, ...]) -> list[object]:
 
 
 def neutralise_column(values: list[object]) -> list[object]:
-    """``neutralise_row`` for a whole column, fast on the large ones (``lotas eligible``): each
-    distinct text is looked at once, and a column without a risky cell is returned as is."""
+    """``neutralise_row`` for a whole column, fast on the large ones (``lotas eligible``): the
+    distinct texts are searched at once for a risky first character, and a column without one
+    is returned as is."""
+    uniques = set(values)
+    uniques.discard(None)
+    try:
+        joined = "\n" + "\n".join(uniques)  # type: ignore[arg-type]
+    except TypeError:  # numbers among the texts: look at each distinct value
+        joined = None
+    if joined is not None and not any("\n" + first in joined for first in FORMULA_STARTS):
+        return values
     risky = {
-        value for value in set(values)
+        value for value in uniques
         if isinstance(value, str) and value[:1] in _FIRST and neutralise_formula(value) != value
     }
     if not risky:
