@@ -231,3 +231,26 @@ def test_unreadable_folder_or_archive_is_one_french_line(
     else:
         assert f"« {folder} » n'est pas lisible" in lines[0]
         assert "donnez à votre compte le droit" in lines[0]
+
+
+def test_other_compression_methods_are_bounded_too(tmp_path, build):
+    """A bzip2 member goes through ``zipfile``, with the same limits and size checks."""
+    path = tmp_path / ARCHIVE
+    lines = [line for i in range(300) for line in build.eligible_pair(f"PAT{i:04d}")]
+    text = "".join(line + "\r\n" for line in lines).encode("latin-1")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_BZIP2) as zf:
+        zf.writestr(RAA, text)
+    members, _ = read_members(path, {"raa": (".rpa.txt",)})
+    assert bytes(members["raa"]) == text
+    with pytest.raises(ArchiveError, match="au-delà de la limite"):
+        read_members(path, {"raa": (".rpa.txt",)}, limits=InflateLimits(len(text) - 1, 100))
+    data = bytearray(path.read_bytes())  # declare one byte less than the member holds
+    size = len(text).to_bytes(4, "little")
+    at = data.find(size)
+    while at >= 0:  # local header and central directory
+        data[at:at + 4] = (len(text) - 1).to_bytes(4, "little")
+        at = data.find(size, at + 4)
+    path.write_bytes(bytes(data))
+    # zipfile stops at the declared size, then finds the CRC-32 wrong: refused as corrupt
+    with pytest.raises(ArchiveError, match="ne fait pas la taille|est corrompue"):
+        read_members(path, {"raa": (".rpa.txt",)})
