@@ -112,7 +112,7 @@ def make_distribution(tmp_path: Path):
         entry_points: dict[str, str],
         version: str = "1.2.3",
     ) -> Path:
-        root = tmp_path / f"site-{dist_name}"
+        root = tmp_path / f"site-{dist_name}-{version}"
         root.mkdir()
         for relative, source in modules.items():
             target = root / relative

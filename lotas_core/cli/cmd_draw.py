@@ -107,6 +107,8 @@ def run_verify(ctx: CommandContext, args: argparse.Namespace) -> int:
 
     folder = Path(args.archives).expanduser() if args.archives else None
     differences = verify_draw(ctx.lotas, ctx.settings, args.draw_id, folder)
+    for note in differences.notes:
+        print(f"Note : {note}")
     if not differences:
         print(f"Tirage {args.draw_id} vérifié : archive, sélection et tirage identiques.")
         return 0

@@ -85,6 +85,8 @@ def to_dict(draw: DrawRecord, layout: RowLayout) -> dict[str, Any]:
             "entry_hash": draw.entry_hash,
         },
         "transmissions": list(draw.transmissions),
+        # which code made the draw; null for draws recorded before lotas kept it
+        "provenance": draw.provenance,
     }
 
 

@@ -241,6 +241,7 @@ class History:
         archive_size: int = 0,
         notice: str = "",
         created_at: datetime | None = None,
+        provenance: dict[str, Any] | None = None,
     ) -> DrawRecord:
         """Append a draw at the end of its (FINESS, campaign) chain, atomically."""
         record = DrawRecord(
@@ -260,6 +261,7 @@ class History:
             population_digest=population_digest,
             rows=[dict(row) for row in rows],
             notice=notice,
+            provenance=provenance,
         )
         for attempt in range(3):
             try:

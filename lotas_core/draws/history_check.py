@@ -18,6 +18,7 @@ KNOWN_FIELDS = frozenset((
     "format", "draw_id", "created_at", "finess", "financing", "campaign_id", "archive_name",
     "archive_sha256", "archive_size", "sizes", "funnel", "funnel_order", "parse_report",
     "algorithm", "seed", "population_digest", "rows", "notice", "chain_pos", "prev_hash",
+    "provenance",
 ))
 
 

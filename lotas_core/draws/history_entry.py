@@ -71,6 +71,9 @@ class DrawRecord:
     #: The French notice shown with the draw (e.g. fewer eligible patients than wanted).
     notice: str = ""
     chain_pos: int = 1
+    #: Which code made the draw (``draws.provenance``); None in entries written before it was
+    #: recorded, which then have no ``provenance`` field (their hashes are unchanged).
+    provenance: dict[str, Any] | None = None
     #: Not stored: why the entry read back is damaged (French), empty when it is intact.
     damage: str = field(default="", compare=False)
     #: Not stored: False when the entry's content could not be read at all (``damaged``).
@@ -136,6 +139,8 @@ class DrawRecord:
             "chain_pos": self.chain_pos,
             "prev_hash": self.prev_hash,
         }
+        if self.provenance is not None:
+            content["provenance"] = self.provenance
         content["digests"] = field_digests(content)
         return content
 
@@ -162,6 +167,7 @@ class DrawRecord:
             chain_pos=int(content.get("chain_pos", 1)),
             prev_hash=content["prev_hash"],
             entry_hash=hash_hex,
+            provenance=_provenance(content.get("provenance")),
         )
 
 
@@ -175,3 +181,7 @@ def make_draw_id(finess: str, when: datetime) -> str:
 def _ordered(funnel: dict[str, int], order: list[str] | None) -> dict[str, int]:
     keys = [key for key in order or [] if key in funnel]
     return {key: funnel[key] for key in keys + [k for k in funnel if k not in keys]}
+
+
+def _provenance(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None

@@ -76,6 +76,37 @@ def _rows(rows: list[dict[str, Any]], layout: RowLayout) -> str:
     return "\n".join(lines)
 
 
+def _who(item: Mapping[str, Any]) -> str:
+    name = item.get("distribution") or item.get("plugin") or item.get("name") or "?"
+    version = item.get("version")
+    return f"{name} {version}" if version else str(name)
+
+
+def _provenance(provenance: Mapping[str, Any] | None) -> str:
+    """Which code made the draw: lotas, the campaign and its parameters, the rules, the plugins."""
+    if not provenance:
+        return ("<p>Non enregistrée : ce tirage a été fait par une version de lotas qui ne "
+                "gardait pas la provenance.</p>")
+    campaign = provenance.get("campaign") or {}
+    table = _params_table(
+        [("Version de lotas", provenance.get("lotas_version")),
+         ("Campagne", f"{campaign.get('id')} ({_who(campaign)}, plugin "
+                      f"{campaign.get('plugin')})"),
+         ("Empreinte des paramètres", campaign.get("parameters_sha256"))],
+        ("Empreinte des paramètres",),
+    )
+    rules = ['<table class="rules"><tr><th>Ordre</th><th>Règle</th><th>Plugin</th>'
+             '<th>Distribution</th></tr>']
+    for rule in provenance.get("rules") or []:
+        rules.append(f"<tr><td>{_e(rule.get('order'))}</td><td>{_e(rule.get('id'))}</td>"
+                     f"<td>{_e(rule.get('plugin'))}</td><td>{_e(_who(rule))}</td></tr>")
+    rules.append("</table>")
+    plugins = ", ".join(f"{_e(p.get('name'))} ({_e(_who(p))})"
+                        for p in provenance.get("plugins") or [])
+    return (f"{table}\n<p>Règles d'éligibilité appliquées, dans l'ordre :</p>\n"
+            + "\n".join(rules) + f"\n<p>Plugins chargés : {plugins or '-'}.</p>")
+
+
 def html_report(draw: DrawRecord, layout: RowLayout,
                 labels: Mapping[str, str] | None = None) -> str:
     """The report of ``draw`` as a complete HTML document, its rows in ``layout``'s columns.
@@ -132,6 +163,8 @@ def html_report(draw: DrawRecord, layout: RowLayout,
 <h2>Tirage</h2>
 {params}
 {notice}
+<h2>Provenance</h2>
+{_provenance(draw.provenance)}
 <h2>Historique</h2>
 {history}
 <h2>Patients tirés</h2>

@@ -22,6 +22,8 @@ from lotas_core.draws.algorithm import (
     population_digest,
 )
 from lotas_core.draws.history import DrawRecord, History
+from lotas_core.draws.provenance import compare as compare_provenance
+from lotas_core.draws.provenance import draw_provenance
 from lotas_core.errors import UsageError, os_reason_fr
 from lotas_core.fsutil import file_sha256
 from lotas_core.reading.records import ProgressCallback
@@ -30,6 +32,7 @@ from lotas_core.settings import require_finess
 
 if TYPE_CHECKING:
     from lotas_core.plugin_host.facade import Lotas
+    from lotas_core.selection.campaign import Campaign
     from lotas_core.selection.pipeline import Selection
     from lotas_core.settings import Settings
 
@@ -89,6 +92,7 @@ def make_draw(
         population_digest=result.digest_hex,
         rows=draw_rows(selection, result, lotas.row_layout(campaign.id)),
         notice=notice,
+        provenance=draw_provenance(lotas, campaign),
     )
     return record, selection
 
@@ -142,20 +146,42 @@ def _iso_date(value: Any) -> str:
 # -- verification ---------------------------------------------------------------------------------
 
 
+class Differences(list[str]):
+    """What ``verify_draw`` found, in French; ``notes`` say what changed without making a
+    difference (a newer lotas or plugin version)."""
+
+    def __init__(self, items: list[str], notes: list[str] | None = None) -> None:
+        super().__init__(items)
+        self.notes = list(notes or [])
+
+
 def verify_draw(
     lotas: Lotas, settings: Settings, draw_id: str, folder: Path | None = None
-) -> list[str]:
+) -> Differences:
     """Re-read the recorded archive, re-run selection and draw; the differences, in French.
 
     An empty list means the draw is reproduced exactly. Messages name the column and the rank
-    (NUMTAS) that differ, never an IPP.
+    (NUMTAS) that differ, never an IPP. The draw's provenance is compared first: when its rules
+    or its campaign's parameters differ from those installed now, that is the one difference
+    (redoing the selection with other rules would only list its consequences).
     """
-    from lotas_core.selection.pipeline import select
-
     history = open_history(settings)
     record = history.get(draw_id)
     differences = list(history.check_entry(draw_id))
     campaign = lotas.campaign(record.campaign_id)  # the draw's own campaign
+    comparison = compare_provenance(record.provenance, draw_provenance(lotas, campaign))
+    if comparison.blocking:
+        return Differences(differences + [comparison.blocking])  # the one line says it all
+    return Differences(_redo(lotas, settings, record, campaign, folder, differences),
+                       comparison.notes)
+
+
+def _redo(lotas: Lotas, settings: Settings, record: DrawRecord, campaign: Campaign,
+          folder: Path | None, differences: list[str]) -> list[str]:
+    """Re-read the archive, re-run selection and draw, and compare with ``record``."""
+    from lotas_core.selection.pipeline import select
+
+    draw_id = record.draw_id
     folder = Path(folder) if folder is not None else lotas.archive_folder(settings, campaign.id)
     archive = folder / record.archive_name
     try:

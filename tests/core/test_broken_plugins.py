@@ -15,6 +15,7 @@ import pytest
 
 #: What the broken plugins put in their exceptions and bad return values.
 SECRETS = ("0099887766", "Tr0ub4dor")
+BROKEN_PLUGINS = Path(__file__).with_name("broken_plugins")
 FINESS = "000000001"
 
 
@@ -96,15 +97,27 @@ def test_broken_rules_stop_eligible_and_draw(run_lotas, install, archives, dist,
     assert "0 tirage" in run_lotas("history", "--check").stdout  # nothing was stored
 
 
-@pytest.mark.parametrize("dist, plugin", [
-    ("lotas-broken-rules-hook", "broken_rules_hook"),
-    ("lotas-broken-excludes", "broken_excludes"),
-])
-def test_verify_with_a_broken_rule_is_an_error_not_a_difference(run_lotas, install, archives,
-                                                                 dist, plugin) -> None:
+def test_verify_with_a_broken_rules_hook_is_an_error_not_a_difference(run_lotas, install,
+                                                                      archives) -> None:
     drawn = draw_id(run_lotas, archives)
-    result = run_lotas("verify", drawn, "--archives", str(archives), pythonpath=install(dist))
-    assert_one_line(result, f"« {plugin} »", dist)
+    result = run_lotas("verify", drawn, "--archives", str(archives),
+                       pythonpath=install("lotas-broken-rules-hook"))
+    assert_one_line(result, "« broken_rules_hook »", "lotas-broken-rules-hook 1.0")
+    assert "différence" not in result.stdout
+
+
+def test_verify_with_a_rule_broken_since_the_draw_is_an_error(run_lotas, install, archives,
+                                                              make_distribution) -> None:
+    """The site rule of the draw, upgraded to a version whose excludes raises."""
+    site = install("lotas-site-rule")
+    drawn = draw_id(run_lotas, archives, site)
+    code = (BROKEN_PLUGINS / "lotas-broken-excludes" / "lotas_broken_excludes" / "__init__.py")
+    upgraded = make_distribution("lotas-site-rule", {"lotas_site_rule/__init__.py":
+                                                     code.read_text("utf-8")},
+                                 {"site_rule": "lotas_site_rule"}, version="1.1")
+    result = run_lotas("verify", drawn, "--archives", str(archives), pythonpath=upgraded)
+    assert_one_line(result, "« site_rule »", "lotas-site-rule 1.1", "« minor »", "excludes",
+                    "ValueError")
     assert "différence" not in result.stdout
 
 
@@ -188,3 +201,26 @@ def test_a_duplicate_campaign_id_names_both_plugins(run_lotas, install) -> None:
     result = run_lotas("plugins", pythonpath=install("lotas-duplicate-campaign"))
     assert_one_line(result, "« psy_sma_2021 »", "« duplicate_campaign »",
                     "lotas-duplicate-campaign 1.0")
+
+
+def test_a_draw_made_before_a_site_rule_was_added_fails_verify_in_one_line(run_lotas, install,
+                                                                          archives) -> None:
+    drawn = draw_id(run_lotas, archives)
+    site = install("lotas-site-rule")
+    result = run_lotas("verify", drawn, "--archives", str(archives), pythonpath=site)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == [
+        "- règles différentes depuis le tirage : + minor (lotas-site-rule 1.0)"]
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+    # without the site rule, the same draw is reproduced
+    result = run_lotas("verify", drawn, "--archives", str(archives))
+    assert result.returncode == 0, result.stdout + result.stderr
+    # a draw made with it records it: history --format json shows the rules and their plugins
+    with_site = draw_id(run_lotas, archives, site)
+    entries = json.loads(run_lotas("history", "--format", "json").stdout)["draws"]
+    (entry,) = [e for e in entries if e["draw_id"] == with_site]
+    rules = {rule["id"]: rule for rule in entry["provenance"]["rules"]}
+    assert rules["minor"]["distribution"] == "lotas-site-rule"
+    assert rules["minor"]["version"] == "1.0" and rules["fulltime"]["distribution"] == "lotas"
+    assert entry["provenance"]["campaign"]["id"] == "psy_sma_2021"
+    assert run_lotas("history", "--check").returncode == 0

@@ -198,7 +198,8 @@ def sample_rows(n_main: int = 3, n_reserve: int = 2) -> list[dict[str, Any]]:
 
 
 def add_sample_draw(history: History, finess: str = TOY_FINESS, campaign: str = TOY_CAMPAIGN,
-                    rows: list[dict[str, Any]] | None = None):
+                    rows: list[dict[str, Any]] | None = None,
+                    provenance: dict[str, Any] | None = None):
     rows = rows if rows is not None else sample_rows()
     main = sum(1 for r in rows if r["TYPECH"] == "P")
     return history.add_draw(
@@ -208,4 +209,5 @@ def add_sample_draw(history: History, finess: str = TOY_FINESS, campaign: str = 
         funnel={"base": 10, "excluded": 5, "eligible": 5},
         parse_report={"files": {}, "warnings": []},
         algorithm="lotas-draw/1", seed="00" * 32, population_digest="11" * 32, rows=rows,
+        provenance=provenance,
     )

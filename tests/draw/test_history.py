@@ -326,8 +326,11 @@ def test_a_colliding_draw_id_gets_a_new_one(cf, history: History, monkeypatch):
 def test_known_fields_cover_the_entry(cf, history: History):
     from lotas_core.draws.history_check import KNOWN_FIELDS
 
-    record = cf.add_sample_draw(history)
+    record = cf.add_sample_draw(history, provenance={"format": 1})
     assert set(record.content()) - {"digests"} == KNOWN_FIELDS
+    # an entry written before provenance was recorded has every field but that one
+    old = cf.add_sample_draw(history)
+    assert set(old.content()) - {"digests"} == KNOWN_FIELDS - {"provenance"}
 
 
 def test_an_added_field_is_reported_without_repeating_its_name(cf, history: History):
