@@ -51,7 +51,10 @@ from lotas_tui.widgets.establishment import EstablishmentBar
 from lotas_tui.widgets.progress_row import ProgressRow
 
 if TYPE_CHECKING:
+    from lotas_core.draws.history import DrawRecord
     from lotas_core.selection.columns import RowLayout
+    from lotas_core.settings import Settings
+    from lotas_core.transmission.delivery import Delivery
     from lotas_tui.app import LotasApp
 
 TABS = ("tab-table", "tab-funnel", "tab-check")
@@ -96,7 +99,7 @@ class MainScreen(Screen[None]):
         #: "Quitter" was confirmed during a long task: exit when the last one ends.
         self._quit_when_idle = False
         #: The last states asked of the relay (they carry "why it still waits").
-        self._live: dict[str, Any] = {}
+        self._live: dict[str, Delivery] = {}
 
     @property
     def lotas_app(self) -> LotasApp:
@@ -177,14 +180,14 @@ class MainScreen(Screen[None]):
         history.highlighted = index
         self.show_draw(records[index])
 
-    def delivery_of(self, record: Any) -> Any:
+    def delivery_of(self, record: DrawRecord) -> Delivery:
         """The draw's transmission state: the relay's last answer if it agrees with the
         history (it adds why the draw still waits), else the history's."""
         stored = self.lotas_app.backend.delivery(record)
         live = self._live.get(str(record.draw_id))
         return live if live is not None and live.state == stored.state else stored
 
-    def _entry_text(self, record: Any) -> str:
+    def _entry_text(self, record: DrawRecord) -> str:
         """The history list's line: the manual's label, then the transmission state."""
         short = self.delivery_of(record).short_label_fr
         label = self.lotas_app.entry_label(record)
@@ -198,7 +201,7 @@ class MainScreen(Screen[None]):
             self.run_refresh_deliveries(self.lotas_app.settings, pending)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="delivery")
-    def run_refresh_deliveries(self, settings: Any, draw_ids: list[str]) -> None:
+    def run_refresh_deliveries(self, settings: Settings, draw_ids: list[str]) -> None:
         deliveries = self.lotas_app.backend.refresh_deliveries(
             settings, draw_ids, self.lotas_app.credentials_for(settings.transport.name))
         self.post_message(DeliveriesRefreshed(deliveries))
