@@ -52,6 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     test.add_argument("--trust", action="store_true",
                       help="approuve le certificat présenté s'il n'y en a pas encore d'approuvé "
                       "(vérifiez son empreinte auprès de l'administrateur)")
+    test.add_argument("--replace-certificate", default=None, metavar="EMPREINTE",
+                      help="remplace le certificat approuvé par un nouveau, seulement si le "
+                      "serveur présente exactement cette empreinte SHA-256 (confirmée par son "
+                      "administrateur)")
     test.set_defaults(func=run_test_connection)
 
 # -- client commands ------------------------------------------------------------------------------
@@ -138,8 +142,9 @@ def _warn(text: str) -> None:
 
 
 def run_test_connection(ctx: CommandContext, args: argparse.Namespace) -> int:
-    from lotas_core.transmission.contract import UntrustedCertificate
-    from lotas_core.transmission.sending import test_connection, trust_certificate
+    from lotas_core.errors import UsageError
+    from lotas_core.transmission.contract import CertificateChanged, UntrustedCertificate
+    from lotas_core.transmission.sending import test_connection
 
     credentials = _credentials()
     try:
@@ -147,12 +152,32 @@ def run_test_connection(ctx: CommandContext, args: argparse.Namespace) -> int:
     except UntrustedCertificate as exc:
         if not args.trust:
             raise
-        name = args.transport or ctx.settings.transport.name
-        path = trust_certificate(ctx.loaded.config_file, name, exc.option, exc.fingerprint)
-        print(f"Certificat approuvé : empreinte SHA-256 {exc.fingerprint}, enregistrée dans "
-              f"{path}.")
-        settings = ctx.settings.model_copy(deep=True)
-        options = settings.transport.options.setdefault(name, {})
-        options[exc.option] = exc.fingerprint
-        print(test_connection(ctx.lotas, settings, args.transport, credentials))
+        _trust_and_retest(ctx, args, credentials, exc.option, exc.fingerprint)
+    except CertificateChanged as exc:
+        if not args.replace_certificate:
+            raise
+        if _hex(args.replace_certificate) != _hex(exc.presented):
+            raise UsageError(
+                f"L'empreinte donnée ne correspond pas à celle que présente le serveur "
+                f"({exc.presented}) : rien n'a été remplacé ni envoyé.",
+                "--replace-certificate does not match the presented certificate",
+            ) from None
+        _trust_and_retest(ctx, args, credentials, exc.option, exc.presented)
     return 0
+
+
+def _hex(fingerprint: str) -> str:
+    return "".join(ch for ch in fingerprint.lower() if ch in "0123456789abcdef")
+
+
+def _trust_and_retest(ctx: CommandContext, args: argparse.Namespace, credentials: Any,
+                      option: str, fingerprint: str) -> None:
+    """Record ``fingerprint`` as the trusted certificate, then test again with it."""
+    from lotas_core.transmission.sending import test_connection, trust_certificate
+
+    name = args.transport or ctx.settings.transport.name
+    path = trust_certificate(ctx.loaded.config_file, name, option, fingerprint)
+    print(f"Certificat approuvé : empreinte SHA-256 {fingerprint}, enregistrée dans {path}.")
+    settings = ctx.settings.model_copy(deep=True)
+    settings.transport.options.setdefault(name, {})[option] = fingerprint
+    print(test_connection(ctx.lotas, settings, args.transport, credentials))

@@ -230,7 +230,17 @@ class UntrustedCertificate(TLSFailure):
 
 
 class CertificateChanged(TLSFailure):
-    """The far end presents another certificate than the trusted one: nothing was sent."""
+    """The far end presents another certificate than the trusted one: nothing was sent.
+
+    ``presented`` is the new fingerprint; it replaces the trusted one in option ``option`` only
+    when the user types that same fingerprint (``lotas test-connection --replace-certificate``).
+    """
+
+    def __init__(self, presented: str, option: str, message_fr: str,
+                 message_en: str = "certificate fingerprint changed") -> None:
+        super().__init__(message_fr, message_en)
+        self.presented = presented
+        self.option = option
 
 
 class Rejected(TransportError):

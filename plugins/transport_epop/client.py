@@ -72,8 +72,9 @@ MSG_UNTRUSTED = (
 MSG_CHANGED = (
     "ATTENTION : le certificat du serveur e-POP a changé (empreinte approuvée {expected}, "
     "présentée {presented}) : rien n'a été envoyé. Ce peut être une interception ; si "
-    "l'administrateur confirme un nouveau certificat, retirez tls_fingerprint des paramètres puis "
-    "approuvez la nouvelle empreinte."
+    "l'administrateur du serveur confirme cette nouvelle empreinte, remplacez l'ancienne avec "
+    "« lotas test-connection --replace-certificate EMPREINTE » (ou retirez tls_fingerprint des "
+    "paramètres puis approuvez-la avec « Tester »)."
 )
 MSG_RELAY_ERROR = (
     "Le serveur e-POP a refusé la demande (code {code}) : réessayez ; si cela se reproduit, "
@@ -279,8 +280,9 @@ class EpopTransport(Transport):
         if presented != _fingerprint(pin):
             tls.close()
             raise CertificateChanged(
+                format_fingerprint(presented), "tls_fingerprint",
                 MSG_CHANGED.format(expected=format_fingerprint(pin)[:23] + "…",
-                                   presented=format_fingerprint(presented)[:23] + "…"),
+                                   presented=format_fingerprint(presented)),
                 "relay certificate fingerprint mismatch",
             )
         return tls

@@ -154,6 +154,14 @@ def test_the_cli_shows_trusts_and_then_pins_the_relay_certificate(tmp_path, conf
         assert "ATTENTION" in err and "a changé" in err and "rien n'a été envoyé" in err
     assert _fingerprint_in(config_file) == shown  # never replaced silently
     assert other.spool.counts()["queued"] == 0
+    new = err.split("présentée ")[1].split(")")[0]
+    assert new != shown and new.count(":") == 31
+    assert main(["test-connection", "--replace-certificate", shown]) == 2  # not what it shows
+    assert "ne correspond pas" in capsys.readouterr().err
+    assert _fingerprint_in(config_file) == shown
+    assert main(["test-connection", "--replace-certificate", new.lower()]) == 0  # confirmed
+    assert "réussi" in capsys.readouterr().out
+    assert _fingerprint_in(config_file) == new
 
 
 def test_the_demo_receiver_starts_and_stops(tmp_path, monkeypatch):
