@@ -156,6 +156,4 @@ class Backend:
     def run_transport_action(self, transport_name: str, action_id: str) -> dict[str, Any]:
         """Run a button the transport declares (``Transport.actions``): the options it found,
         by option name; empty when the transport or the action is missing or found nothing."""
-        cls = self.transports().get(transport_name)
-        action = cls.action(action_id) if cls is not None else None
-        return dict(action.run()) if action is not None else {}
+        return self.lotas.run_transport_action(transport_name, action_id)

@@ -443,6 +443,23 @@ class Lotas:
             checks.receipt(origin, transport.name, status.receipt)
         return status
 
+    def run_transport_action(self, name: str, action_id: str) -> dict[str, Any]:
+        """Run a button a transport declares (``Transport.actions``): the options it found, by
+        option name; empty when the transport or the action is missing or found nothing."""
+        cls = self._transports.get(name)
+        if cls is None:
+            return {}
+        origin = self.origin_of(cls)
+        what = f"l'action « {action_id} » du transport « {name} »"
+        action = call_plugin(origin, what, cls.action, action_id)
+        if action is None:
+            return {}
+        found = call_plugin(origin, what, action.run)
+        if not isinstance(found, Mapping) or not all(isinstance(key, str) for key in found):
+            raise PluginFault.invalid(origin, what, f"renvoie un {type(found).__name__} au lieu "
+                                      "d'un dictionnaire d'options")
+        return dict(found)
+
     def close(self, transport: Transport) -> None:
         """Release a transport's connections (``close()`` is optional in the contract)."""
         close = getattr(transport, "close", None)

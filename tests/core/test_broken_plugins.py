@@ -224,3 +224,9 @@ def test_a_draw_made_before_a_site_rule_was_added_fails_verify_in_one_line(run_l
     assert rules["minor"]["version"] == "1.0" and rules["fulltime"]["distribution"] == "lotas"
     assert entry["provenance"]["campaign"]["id"] == "psy_sma_2021"
     assert run_lotas("history", "--check").returncode == 0
+
+
+def test_a_plugin_command_that_raises(run_lotas, install) -> None:
+    result = run_lotas("audit-export", pythonpath=install("lotas-broken-command"))
+    assert_one_line(result, "« broken_command »", "lotas-broken-command 1.0",
+                    "« audit-export »", "PermissionError")
