@@ -84,9 +84,11 @@ class Backend:
         from lotas_core.draws.service import verify_draw
 
         differences = verify_draw(self.lotas, settings, draw_id, folder=folder)
+        notes = "".join(f"\nNote : {note}" for note in differences.notes)
         if not differences:
-            return True, "Tirage vérifié : la relecture de l'archive redonne le même tirage."
-        return False, "Différences : " + " ; ".join(differences)
+            return True, ("Tirage vérifié : la relecture de l'archive redonne le même tirage."
+                          + notes)
+        return False, "Différences : " + " ; ".join(differences) + notes
 
     # -- exports ------------------------------------------------------------------------------
 

@@ -63,3 +63,21 @@ def test_an_unexpected_error_ends_the_screen_without_locals(make_app, demo_setti
     shown = capfd.readouterr().err
     assert FATAL_ERROR_FR.format(kind="RuntimeError") in " ".join(shown.split())
     assert "0099887766" not in shown and "secret" not in shown and "Traceback" not in shown
+
+
+def test_verify_on_the_screen_names_a_rule_added_since_the_draw(drive, settle, monkeypatch,
+                                                                install_broken) -> None:
+    from lotas_core.plugin_host.facade import Lotas
+
+    async def scenario(app, pilot) -> None:
+        await pilot.press("n")
+        await settle(app, pilot)
+        monkeypatch.syspath_prepend(str(install_broken("lotas-site-rule")))
+        app.backend.lotas = Lotas.from_settings(app.settings)  # the site rule is now installed
+        await pilot.press("v")
+        await settle(app, pilot)
+        result = str(app.screen.query_one("#verify-result", Static).render())
+        assert "règles différentes depuis le tirage : + minor (lotas-site-rule 1.0)" in result
+        assert not result.startswith("✔")
+
+    drive(scenario)
