@@ -59,7 +59,8 @@ def start_demo_receiver(settings: Settings) -> tuple[subprocess.Popen[str] | Non
     command = [sys.executable, "-m", "lotas_core.cli.main", "epmsi-server",
                "--port", str(DEMO_RECEIVER_PORT), "--store", str(store)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               stdin=subprocess.DEVNULL, text=True)
+                               stdin=subprocess.DEVNULL, text=True,
+                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     lines: list[str] = []
     # a thread rather than select(): pipes cannot be selected on Windows
     reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()
@@ -79,6 +80,16 @@ def start_demo_receiver(settings: Settings) -> tuple[subprocess.Popen[str] | Non
         f"Démonstration : les transmissions vont au récepteur local {DEMO_RECEIVER_URL}, "
         f"démarré pour cette séance (reçus dans {store}) ; rien ne quitte cet ordinateur."
     )
+
+
+def _die_with_parent() -> None:
+    """In the receiver's process (Linux): end it if the screen is killed (a closed terminal),
+    so that no receiver is left listening on the demo's port."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def stop_demo_receiver(process: subprocess.Popen[str]) -> None:

@@ -186,3 +186,46 @@ def test_the_demo_receiver_starts_and_stops(tmp_path, monkeypatch):
         if process is not None:
             launch.stop_demo_receiver(process)
     assert process.poll() is not None
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="prctl is Linux's")
+def test_the_demo_receiver_ends_when_the_screen_is_killed(tmp_path):
+    """A terminal closed under ``lotas --demo`` leaves no receiver listening on its port."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import socket, sys, lotas_tui.launch as launch\n"
+        "from lotas_core.settings import load_settings\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]; s.close()\n"
+        "launch.DEMO_RECEIVER_PORT = port\n"
+        "launch.DEMO_RECEIVER_URL = f'http://127.0.0.1:{port}'\n"
+        "process, notice = launch.start_demo_receiver(load_settings().settings)\n"
+        "print(process.pid, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        os.kill(parent.pid, signal.SIGKILL)  # no finally, no atexit: only the kernel's signal
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            if subprocess.run(["ps", "-o", "stat=", "-p", str(child)], capture_output=True,
+                              text=True).stdout.strip().startswith("Z"):
+                break  # ended, waiting to be reaped by init
+            time.sleep(0.1)
+        else:
+            os.kill(child, signal.SIGKILL)
+            pytest.fail("the demo receiver outlived the screen")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
