@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from lotas_core.cli.context import CommandContext
 from lotas_core.cli.output import emit
-from lotas_core.errors import CheckFailed, UsageError
+from lotas_core.errors import CheckFailed, LotasError, UsageError, os_reason_fr
 
 if TYPE_CHECKING:
     from lotas_core.draws.history import DrawRecord
@@ -181,7 +181,15 @@ def _deliveries(ctx: CommandContext, history: object, records: list, *, refresh:
     from lotas_core.transmission.delivery import refresh_many, summarize
 
     if refresh and records:
-        return refresh_many(ctx.lotas, ctx.settings, history, records, Credentials())
+        try:
+            return refresh_many(ctx.lotas, ctx.settings, history, records, Credentials())
+        except (LotasError, OSError) as exc:  # e.g. a read-only history: list what is stored
+            reason = exc.message_fr if isinstance(exc, LotasError) else os_reason_fr(exc)
+            stored = _deliveries(ctx, history, records, refresh=False)
+            for delivery in stored.values():
+                if delivery.pending:
+                    delivery.refresh_error_fr = f"nouvel état non enregistré ({reason})"
+            return stored
     return {record.draw_id: summarize(record.draw_id, history.transmissions(record.draw_id))
             for record in records}
 

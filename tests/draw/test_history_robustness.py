@@ -201,3 +201,26 @@ def test_verify_with_an_unreadable_archive_is_one_line(shared_dir, run_as_nobody
     assert proc.returncode == 2, proc.stderr
     assert len(lines) == 1 and f"Archive {archive.name} illisible" in lines[0]
     assert "(permission refusée)" in lines[0]
+
+
+def test_history_lists_stored_states_when_a_new_state_cannot_be_recorded(
+    cf, toy_cli, capsys, data_dir, monkeypatch
+):
+    """A read-only history cannot record a relay's new answer: the list still shows."""
+    import errno
+
+    from lotas_core.transmission import delivery
+
+    history = History(data_dir / "history.sqlite3")
+    record = cf.add_sample_draw(history)
+    history.add_transmission(record.draw_id, None, state="queued", transport="transport_epop")
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(data_dir / "locks"))
+
+    monkeypatch.setattr(delivery, "refresh_many", read_only)
+    assert main(["history"]) == 0
+    out, err = capsys.readouterr()
+    assert record.draw_id in out and "en attente" in out
+    assert "non actualisé : nouvel état non enregistré (permission refusée)" in err
+    assert "Traceback" not in err
