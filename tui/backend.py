@@ -73,11 +73,6 @@ class Backend:
             return []
         return open_history(settings).list(finess=finess, campaign_id=campaign_id)
 
-    def get_draw(self, settings: Settings, draw_id: str) -> DrawRecord:
-        from lotas_core.draws.service import open_history
-
-        return open_history(settings).get(draw_id)
-
     def verify(self, settings: Settings, draw_id: str, folder: Path | None = None
                ) -> tuple[bool, str]:
         """Re-run the selection and the draw; ``(ok, French summary)``."""

@@ -14,7 +14,6 @@ from textual.message import Message
 if TYPE_CHECKING:
     from lotas_core.draws.history import DrawRecord
     from lotas_core.selection.pipeline import Selection
-    from lotas_core.settings import Settings
     from lotas_core.transmission.contract import Receipt
     from lotas_core.transmission.delivery import Delivery
 
@@ -92,13 +91,6 @@ class ProxyImported(Message):
 
     host: str
     port: int | None
-
-
-@dataclass
-class SettingsSaved(Message):
-    """The settings screen saved new settings; the main screen refreshes from them."""
-
-    settings: Settings
 
 
 @dataclass

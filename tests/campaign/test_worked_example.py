@@ -85,6 +85,14 @@ def test_the_command_line_end_to_end(run_lotas, archive_2020, tmp_path, example_
     assert listed["version"] == example_project["version"]
     assert "lotas_eligibility_rules" in listed["hooks"]
     assert CAMPAIGN in plugins["campaigns"]
+    detail = plugins["campaign_details"][CAMPAIGN]
+    assert (detail["title"], detail["year"]) == ("LOTAS PSY SMA 2022 (exemple)", 2020)
+    assert detail["sizes"] == {"main": 60, "reserve": 20}
+    assert detail["archive_subfolder"] == "PSY-2022"
+    assert detail["funnel"]["minor"] == f"exclus : {MINOR_LABEL}"
+    table = run_lotas("plugins").stdout
+    assert "psy_sma_2022_example : LOTAS PSY SMA 2022 (exemple), données 2020, 60 + 20" in table
+    assert "exclus : moins de 60 jours entre entretiens" in table
 
     demo = run_lotas("demo-archive", str(tmp_path / "demo"), "--campaign", CAMPAIGN)
     assert demo.returncode == 0, demo.stderr
