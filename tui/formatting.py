@@ -142,6 +142,13 @@ class FieldError(ValueError):
         self.field = field
 
 
+#: A transport's options model (plugin code) failed otherwise than by refusing a value.
+OPTIONS_MODEL_FAILED_FR = (
+    "Le plugin de ce transport a échoué en vérifiant ses options ({kind}) : corrigez-le ou "
+    "désactivez-le (disabled_plugins) ; LOTAS_DEBUG=1 affiche le détail."
+)
+
+
 def validation_error_fr(error: ValidationError) -> str:
     """The first problem of a pydantic ``ValidationError`` as the form's French sentence
     (``lotas_core.french.validation_problem`` reads the error)."""

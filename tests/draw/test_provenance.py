@@ -132,3 +132,22 @@ def test_the_report_and_the_json_show_the_provenance(cf, lotas, settings, archiv
     assert record.provenance["campaign"]["parameters_sha256"] in page
     assert "<td>excluded</td>" in page and f"Version de lotas</th><td>{__version__}" in page
     assert to_dict(record, cf.TOY_LAYOUT)["provenance"] == record.provenance
+
+
+def test_the_parameters_digest_does_not_depend_on_the_hash_seed() -> None:
+    """The 2021 campaign's parameters hold sets: their digest is the same in every process."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from lotas_core.plugin_host.facade import Lotas\n"
+            "from lotas_core.draws.provenance import draw_provenance\n"
+            "lotas = Lotas.from_settings(None)\n"
+            "campaign = lotas.campaign('psy_sma_2021')\n"
+            "print(draw_provenance(lotas, campaign)['campaign']['parameters_sha256'])\n")
+    digests = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}, timeout=60).stdout.strip()
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1 and len(digests.pop()) == 64

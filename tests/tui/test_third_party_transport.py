@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import tomllib
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from textual.widgets import Checkbox, Input, Static
 
 from lotas_core.plugin_host.facade import Lotas
@@ -87,5 +87,49 @@ def test_third_party_transport_form_is_generated_and_saved(demo_settings, config
         assert saved["transport"]["options"]["pigeon"] == {
             "loft": "Lyon", "birds": 3, "express": True
         }
+
+    asyncio.run(scenario())
+
+
+class BrokenOptions(BaseModel):
+    loft: str = Field("", description="Pigeonnier de destination")
+
+    @model_validator(mode="after")
+    def _explode(self) -> BrokenOptions:
+        if self.loft:
+            raise RuntimeError("IPP 0099887766")  # not a ValueError: pydantic lets it through
+        return self
+
+
+class BrokenPigeon(PigeonTransport):
+    options_model = BrokenOptions
+
+
+class BrokenPigeonPlugin:
+    @hookimpl
+    def lotas_register_transports(self, register):
+        register(BrokenPigeon)
+
+
+def test_an_options_model_that_breaks_is_a_french_error_not_a_crash(demo_settings, config_file):
+    from lotas_tui.app import create_app
+
+    lotas = Lotas(get_plugin_manager(extra_plugins=[("pigeon", BrokenPigeonPlugin())]))
+
+    async def scenario() -> None:
+        app = create_app(demo_settings, lotas=lotas, config_file=config_file)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("p")
+            await pilot.pause()
+            screen = app.screen
+            screen.query_one("#settings-tabs").active = "tab-tp-pigeon"
+            await pilot.pause()
+            screen.query_one("#form-pigeon-loft", Input).value = "Lyon"
+            screen.query_one("#use-pigeon", Checkbox).value = True
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            error = str(screen.query_one("#settings-error", Static).render())
+            assert app.screen is screen
+            assert "RuntimeError" in error and "0099887766" not in error
 
     asyncio.run(scenario())

@@ -28,7 +28,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from lotas_tui.formatting import FieldError, validation_error_fr
+from lotas_tui.formatting import OPTIONS_MODEL_FAILED_FR, FieldError, validation_error_fr
 from lotas_tui.messages import CertificateToTrust, ConnectionTested, ProxyImported
 from lotas_tui.transport_fields import DIRECT, DIRECT_FIELDS, EPOP, resolve
 from lotas_tui.widgets.dialogs import ConfirmDialog
@@ -214,6 +214,8 @@ class SettingsScreen(Screen[bool]):
             model.model_validate({**options, **(secrets or {})})
         except ValidationError as exc:
             raise FieldError(validation_error_fr(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - a plugin's model: never stops the screen
+            raise FieldError(OPTIONS_MODEL_FAILED_FR.format(kind=type(exc).__name__)) from exc
 
     # -- actions -------------------------------------------------------------------------------
 

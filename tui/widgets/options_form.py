@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label
 
 from lotas_core.settings import SECRET_KEY_MARKERS
-from lotas_tui.formatting import FieldError, validation_error_fr
+from lotas_tui.formatting import OPTIONS_MODEL_FAILED_FR, FieldError, validation_error_fr
 
 
 def is_secret(name: str) -> bool:
@@ -88,5 +88,7 @@ class OptionsForm(Vertical):
             loc = exc.errors()[0].get("loc", ())
             field = f"#{self._widget_id(str(loc[0]))}" if loc else None
             raise FieldError(validation_error_fr(exc), field) from None
+        except Exception as exc:  # noqa: BLE001 - a plugin's model: never stops the screen
+            raise FieldError(OPTIONS_MODEL_FAILED_FR.format(kind=type(exc).__name__)) from exc
         dumped = model.model_dump(mode="json")
         return {key: value for key, value in dumped.items() if not is_secret(key)}, secrets
