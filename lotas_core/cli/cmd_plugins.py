@@ -30,7 +30,8 @@ def campaign_details(lotas: Lotas) -> dict[str, dict[str, object]]:
             "year": campaign.year,
             "sizes": {"main": campaign.default_sizes.main,
                       "reserve": campaign.default_sizes.reserve},
-            "archive_subfolder": campaign.archive_folder_name(),
+            "archive_subfolder": lotas.ask_campaign(campaign, "archive_folder_name",
+                                                    returns=str),
             "funnel": lotas.funnel_labels(campaign_id),
         }
     return details
