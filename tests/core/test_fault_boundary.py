@@ -196,3 +196,30 @@ def test_the_screen_loads_without_a_broken_plugin_and_names_it() -> None:
     assert sorted(fault.plugin for fault in faults) == ["broken", "second"]
     assert "dummy" in lotas.campaigns() and "finder" in lotas.transports()
     assert all("secret" not in fault.user_message for fault in faults)
+
+
+#: Methods of what plugins register; only the facade (plugin_host) calls them.
+PLUGIN_METHODS = ("patient_facts", "patient_rows", "excludes", "archive_folder_name",
+                  "size_notice", "write_demo_archive", "delivery_status", "funnel_labels",
+                  "row_layout")
+
+
+def test_the_core_and_the_screen_call_plugin_methods_only_through_the_facade() -> None:
+    """``x.excludes(...)`` outside lotas_core/plugin_host would skip the fault boundary; the
+    facade's own methods of the same names (``lotas.``, ``backend.``, the app's) are the door."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"(\w+)\.(" + "|".join(PLUGIN_METHODS) + r")\(")
+    allowed = {"lotas", "backend", "self", "lotas_app", "app"}
+    found = []
+    for folder in ("lotas_core", "tui"):
+        for path in (root / folder).rglob("*.py"):
+            if "plugin_host" in path.parts:
+                continue
+            for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+                for match in pattern.finditer(line):
+                    if match.group(1) not in allowed:
+                        found.append(f"{path.relative_to(root)}:{number}: {match.group(0)}")
+    assert found == []
