@@ -31,7 +31,7 @@ def _integer(value: object) -> bool:
 def campaign(origin: PluginOrigin, item: object) -> Campaign:
     if not isinstance(item, Campaign):
         raise PluginFault.invalid(origin, "lotas_register_campaigns",
-                                  f"enregistre un {type_name(item)}, pas une Campaign")
+                                  f"enregistre un objet {type_name(item)}, pas une Campaign")
     if not _text(getattr(item, "id", None)):
         raise PluginFault.invalid(origin, "lotas_register_campaigns",
                                   "enregistre une campagne sans identifiant (id)")
@@ -41,7 +41,7 @@ def campaign(origin: PluginOrigin, item: object) -> Campaign:
 def record_source(origin: PluginOrigin, item: object) -> RecordSource:
     if not isinstance(item, RecordSource):
         raise PluginFault.invalid(origin, "lotas_register_record_sources",
-                                  f"enregistre un {type_name(item)}, pas une RecordSource")
+                                  f"enregistre un objet {type_name(item)}, pas une RecordSource")
     if not _text(getattr(item, "id", None)):
         raise PluginFault.invalid(origin, "lotas_register_record_sources",
                                   "enregistre une source sans identifiant (id)")
@@ -83,12 +83,12 @@ def rules(origin: PluginOrigin, result: object) -> list[EligibilityRule]:
         return []
     if not isinstance(result, list | tuple):
         raise PluginFault.invalid(
-            origin, what, f"renvoie un {type_name(result)} au lieu d'une liste de règles")
+            origin, what, f"renvoie un objet {type_name(result)} au lieu d'une liste de règles")
     found = []
     for item in result:
         if not isinstance(item, EligibilityRule):
             raise PluginFault.invalid(
-                origin, what, f"renvoie un {type_name(item)} dans sa liste, pas une "
+                origin, what, f"renvoie un objet {type_name(item)} dans sa liste, pas une "
                 "EligibilityRule")
         if not _text(getattr(item, "id", None)):
             raise PluginFault.invalid(origin, what, "renvoie une règle sans identifiant (id)")
@@ -105,7 +105,7 @@ def rules(origin: PluginOrigin, result: object) -> list[EligibilityRule]:
 def sample_sizes(origin: PluginOrigin, result: object) -> SampleSizes:
     if not isinstance(result, SampleSizes):
         raise PluginFault.invalid(origin, "lotas_sample_sizes",
-                                  f"renvoie un {type_name(result)}, pas des SampleSizes")
+                                  f"renvoie un objet {type_name(result)}, pas des SampleSizes")
     if not (_integer(result.main) and _integer(result.reserve)):
         raise PluginFault.invalid(origin, "lotas_sample_sizes",
                                   "renvoie des tailles qui ne sont pas des entiers")
@@ -150,13 +150,14 @@ def exclusion_mask(origin: PluginOrigin, rule_id: str, result: object,
                 f"un masque booléen de {count} valeurs")
         return pd.Series(result, index=facts.index)
     raise PluginFault.invalid(
-        origin, what, f"renvoie un {type_name(result)}, pas un masque booléen (pandas ou numpy)")
+        origin, what,
+        f"renvoie un objet {type_name(result)}, pas un masque booléen (pandas ou numpy)")
 
 
 def check_text(origin: PluginOrigin, name: str, result: object) -> str:
     if not isinstance(result, str):
         raise PluginFault.invalid(origin, f"check() du transport « {name} »",
-                                  f"renvoie un {type_name(result)} au lieu d'un texte")
+                                  f"renvoie un objet {type_name(result)} au lieu d'un texte")
     return result
 
 
@@ -164,7 +165,7 @@ def receipt(origin: PluginOrigin, name: str, result: object) -> Receipt:
     if not isinstance(result, Receipt):
         raise PluginFault.invalid(
             origin, f"send() du transport « {name} »",
-            f"renvoie un {type_name(result)} au lieu d'un Receipt ; l'envoi a pu avoir lieu "
+            f"renvoie un objet {type_name(result)} au lieu d'un Receipt ; l'envoi a pu avoir lieu "
             "mais aucun accusé de réception n'est enregistré")
     return result
 
@@ -173,5 +174,5 @@ def of_type(origin: PluginOrigin, what: str, result: Any, expected: type, label_
     """Any other result whose type is all the core needs (tables, records)."""
     if not isinstance(result, expected):
         raise PluginFault.invalid(origin, what,
-                                  f"renvoie un {type_name(result)} au lieu d'un {label_fr}")
+                                  f"renvoie un objet {type_name(result)} au lieu d'un {label_fr}")
     return result

@@ -354,7 +354,7 @@ class Lotas:
         if not isinstance(result, returns):
             names = returns if isinstance(returns, tuple) else (returns,)
             raise PluginFault.invalid(
-                origin, what, f"renvoie un {type(result).__name__} au lieu d'un "
+                origin, what, f"renvoie un objet {type(result).__name__} au lieu d'un "
                 f"{' ou '.join(kind.__name__ for kind in names)}")
         return result
 
@@ -456,8 +456,9 @@ class Lotas:
             return {}
         found = call_plugin(origin, what, action.run)
         if not isinstance(found, Mapping) or not all(isinstance(key, str) for key in found):
-            raise PluginFault.invalid(origin, what, f"renvoie un {type(found).__name__} au lieu "
-                                      "d'un dictionnaire d'options")
+            raise PluginFault.invalid(
+                origin, what,
+                f"renvoie un objet {type(found).__name__} au lieu d'un dictionnaire d'options")
         return dict(found)
 
     def close(self, transport: Transport) -> None:
