@@ -30,15 +30,15 @@ def french_date(value: object) -> str:
 
 
 def french_time(value: object) -> str:
-    """``DD/MM/YYYY HH:MM:SS`` in local time from an ISO date-time (the history's UTC times);
-    any other value is shown as it is."""
+    """``french_datetime`` of an ISO date-time text (the history's UTC times, a relay's
+    answer); any other value is shown as it is."""
     if value is None or value == "":
         return ""
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return f"{french_date(moment.astimezone())} {moment.astimezone():%H:%M:%S}"
+    return french_datetime(moment)
 
 
 def french_datetime(value: datetime, between: str = " ") -> str:
