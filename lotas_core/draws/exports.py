@@ -115,7 +115,29 @@ def parameters(draw: DrawRecord) -> list[tuple[str, Any]]:
     pairs += [(f"Entonnoir : {key}", value) for key, value in draw.funnel.items()]
     if draw.notice:
         pairs.append(("Remarque", draw.notice))
+    pairs += _provenance_pairs(draw.provenance)
     return pairs
+
+
+def _provenance_pairs(provenance: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    """Which code made the draw, in a few cells (``draws.provenance``; absent in old draws)."""
+    if not provenance:
+        return [("Provenance", "non enregistrée (tirage antérieur)")]
+
+    def who(item: dict[str, Any]) -> str:
+        name = item.get("distribution") or item.get("plugin") or item.get("name") or "?"
+        return f"{name} {item['version']}" if item.get("version") else str(name)
+
+    campaign = provenance.get("campaign") or {}
+    return [
+        ("Version de lotas", provenance.get("lotas_version")),
+        ("Campagne (plugin)", f"{campaign.get('id')} ({who(campaign)})"),
+        ("Empreinte des paramètres", campaign.get("parameters_sha256")),
+        ("Règles appliquées", ", ".join(f"{rule.get('id')} ({who(rule)})"
+                                        for rule in provenance.get("rules") or [])),
+        ("Plugins chargés", ", ".join(f"{item.get('name')} ({who(item)})"
+                                      for item in provenance.get("plugins") or [])),
+    ]
 
 
 def xlsx_bytes(draw: DrawRecord, layout: RowLayout) -> bytes:

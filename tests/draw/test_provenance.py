@@ -151,3 +151,16 @@ def test_the_parameters_digest_does_not_depend_on_the_hash_seed() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(digests) == 1 and len(digests.pop()) == 64
+
+
+def test_the_xlsx_parameters_sheet_shows_the_provenance(cf, lotas, settings, archives) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    record, _ = make_draw(lotas, settings, folder=archives, seed=SEED)
+    sheet = load_workbook(io.BytesIO(render(record, "xlsx", cf.TOY_LAYOUT)))["Paramètres"]
+    cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
+    assert cells["Version de lotas"] == __version__
+    assert cells["Règles appliquées"] == "excluded (toy)"
+    assert cells["Empreinte des paramètres"] == record.provenance["campaign"]["parameters_sha256"]
