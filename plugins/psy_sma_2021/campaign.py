@@ -54,10 +54,11 @@ FACT_COLUMNS: dict[str, tuple[str, str]] = {
         "datetime64[s]", "date of the last medical consultation of the second half: the date of "
         "the reference act (NaT: none in the second half)"),
     "fulltime": ("bool", "a full-time stay (fulltime_forms) whose sequence meets the year"),
-    "birth_date": ("datetime64[s]", "birth date written on the reference act (NaT: no act)"),
+    "birth_date": (
+        "datetime64[s]", "birth date written on the reference act (NaT: no act, or unreadable)"),
     "age_at_reference": (
         "Int64", "completed years from birth_date to the reference act (a birthday on that day "
-        "counts); <NA> without reference act"),
+        "counts); <NA> without reference act or readable birth date"),
     "code": ("int64", "the patient's position in the IPP categorical (for patient_rows)"),
     "reference_line": ("int64", "the RAA line of the reference act, -1 without (for patient_rows)"),
 }

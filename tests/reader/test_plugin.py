@@ -137,8 +137,10 @@ def test_the_facts_contract_on_the_demo_archive(lotas, tmp_path):
     assert facts.index.is_unique and facts.index.dtype == object
     with_act = facts["last_h2_consultation"].notna()
     assert with_act.any() and (~with_act).any()
-    assert (facts["birth_date"].notna() == with_act).all()
-    assert facts["age_at_reference"].isna().tolist() == (~with_act).tolist()
+    known = facts["birth_date"].notna()
+    assert not (known & ~with_act).any()  # a birth date comes from the reference act
+    assert known.sum() >= with_act.sum() - 10  # unreadable ones are rare in the demo
+    assert facts["age_at_reference"].isna().tolist() == (~known).tolist()
     # the row's AGE is the facts' age at the reference act
     eligible = facts.index[with_act.to_numpy()][:50]
     rows = campaign.patient_rows(records, facts, eligible).set_index("IPP")

@@ -40,7 +40,8 @@ class UnderAgeRule(EligibilityRule):
     order = 50  # after the family's four exclusions (10, 20, 30, 40)
 
     def excludes(self, facts: pd.DataFrame) -> pd.Series:
-        # <NA> (no reference act) does not exclude: those patients are already out (noh2).
+        # <NA> (age unknown: unreadable birth date) does not exclude; a patient without a
+        # reference act is already out (noh2).
         return facts["age_at_reference"] < ADULT_AGE
 
 
