@@ -54,30 +54,9 @@ class CheckFailed(LotasError):
     exit_code = 1
 
 
-#: Operating-system failures as a French user reads them (``os_reason_fr``).
-_OS_REASONS_FR = {
-    "EACCES": "permission refusée",
-    "EPERM": "opération non permise",
-    "ENOENT": "fichier ou dossier introuvable",
-    "ENOTDIR": "un élément du chemin n'est pas un dossier",
-    "EISDIR": "c'est un dossier",
-    "ENOSPC": "disque plein",
-    "EDQUOT": "quota disque dépassé",
-    "EROFS": "système de fichiers en lecture seule",
-    "EIO": "erreur d'entrée-sortie du disque",
-    "ENAMETOOLONG": "nom trop long",
-    "EEXIST": "existe déjà",
-    "EBUSY": "fichier occupé",
-    "ELOOP": "trop de liens symboliques",
-}
-
-
 def os_reason_fr(exc: BaseException) -> str:
-    """Why an operating-system call failed, in French (the English text for an unknown code)."""
-    import errno
+    """Why an operating-system call failed, in French: the one table of reasons,
+    ``lotas_core.reasons`` (kept here for the callers that import it from the errors)."""
+    from lotas_core.reasons import os_reason_fr as reason
 
-    code = getattr(exc, "errno", None)
-    name = errno.errorcode.get(code, "") if isinstance(code, int) else ""
-    if name in _OS_REASONS_FR:
-        return _OS_REASONS_FR[name]
-    return str(getattr(exc, "strerror", None) or exc)
+    return reason(exc) if isinstance(exc, OSError) else "erreur du système"

@@ -237,8 +237,11 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> LoadedSe
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            from lotas_core.reasons import file_reason_fr
+
             raise ConfigError(
-                f"Fichier de paramètres illisible : {path} ({exc}). Corrigez-le ou supprimez-le.",
+                f"Fichier de paramètres illisible : {path} ({file_reason_fr(exc)}). Corrigez-le "
+                "ou supprimez-le.",
                 f"Unreadable config file {path}: {exc}",
             ) from None
         secrets = _find_secret_keys(raw)

@@ -6,14 +6,16 @@ is what the user runs (harlequin's ``Harlequin(adapter)``, posting's ``make_post
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
+from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
 from lotas_tui.backend import Backend
+from lotas_tui.clipboard import ClipboardCommand, platform_commands
 from lotas_tui.widgets.dialogs import MessageDialog
 
 if TYPE_CHECKING:
@@ -25,8 +27,9 @@ if TYPE_CHECKING:
     from lotas_core.transmission.credentials import Credentials
 
 GENERIC_ERROR_FR = (
-    "Une erreur inattendue s'est produite ({kind}). L'opération n'a pas abouti ; réessayez, et si "
-    "le problème persiste, relancez avec LOTAS_DEBUG=1 et signalez-le."
+    "Une erreur inattendue s'est produite (code {kind}). L'opération n'a pas abouti ; réessayez, "
+    "et si le problème persiste, relancez lotas en mode diagnostic (LOTAS_DEBUG=1) et "
+    "signalez-le."
 )
 
 
@@ -44,6 +47,9 @@ ERROR_TITLES = {
     "export": "Export impossible",
     "import-proxy": "Import des paramètres de proxy impossible",
 }
+#: Key names of the key bars, in French.
+KEY_NAMES_FR = {"escape": "Échap", "enter": "Entrée", "backspace": "⌫", "space": "Espace",
+                "tab": "Tab", "delete": "Suppr"}
 TRANSPORT_HINT = "Vérifiez le « Paramétrage ePop » (touche p), puis réessayez."
 
 
@@ -62,6 +68,10 @@ class LotasApp(App[int]):
         "widgets/dialogs.tcss",
     ]
     ENABLE_COMMAND_PALETTE = False
+    #: Ctrl+C quits (Textual only shows an English hint); priority: even from a text field.
+    BINDINGS = [
+        Binding("ctrl+c", "quit_lotas", "Quitter", show=False, priority=True, system=True),
+    ]
 
     def __init__(
         self,
@@ -76,6 +86,7 @@ class LotasApp(App[int]):
         entry_label: Callable[[DrawRecord], str] = default_entry_label,
         startup_notice: str = "",
         plugin_faults: list[str] | None = None,
+        clipboard_commands: Sequence[ClipboardCommand] | None = None,
     ) -> None:
         super().__init__()
         #: French messages of the plugins left out at start (``Lotas.without_broken_plugins``).
@@ -89,6 +100,10 @@ class LotasApp(App[int]):
         #: A fixed seed (tests, snapshots); ``None`` draws a fresh one each time.
         self.draw_seed = draw_seed
         self.entry_label = entry_label
+        #: The system clipboard commands tried after OSC 52 (tests inject their own).
+        self.clipboard_commands = (
+            list(clipboard_commands) if clipboard_commands is not None else platform_commands()
+        )
         #: Passwords typed in "Paramétrage", per transport: kept in memory only.
         self.session_secrets: dict[str, dict[str, str]] = {}
         self.title = self.window_title
@@ -104,8 +119,14 @@ class LotasApp(App[int]):
     @property
     def window_title(self) -> str:
         """The campaign's title ("LOTAS PSY SMA 2021"), marked in demonstration mode."""
+        return self.title_for(self.settings.finess or "")
+
+    def title_for(self, finess: str) -> str:
+        """The title bar: "(démonstration)" only while the demo establishment is shown."""
+        from lotas_core.reading.demo import DEMO_FINESS
+
         title = self.backend.campaign_title(self.settings.campaign)
-        return f"{title}  (démonstration)" if self.demo else title
+        return f"{title}  (démonstration)" if self.demo and finess == DEMO_FINESS else title
 
     def archive_folder(self, settings: Settings) -> Path:
         """The folder searched for archives with ``settings`` (the campaign's default or the
@@ -194,6 +215,36 @@ class LotasApp(App[int]):
 
         self.push_screen(SettingsScreen(), done)
 
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys as a French keyboard names them in every key bar: "Échap", "Entrée",
+        "Ctrl+S" (Textual writes "esc", "enter", "^s")."""
+        if binding.key_display:
+            return binding.key_display
+        modifiers, key = binding.parse_key()
+        name = KEY_NAMES_FR.get(key, key.upper() if len(key) > 1 and key[0] == "f" else key)
+        if modifiers:
+            name = "+".join([m.capitalize() for m in modifiers] + [name.upper()
+                                                                     if len(name) == 1 else name])
+        return name
+
+    # -- quitting ------------------------------------------------------------------------------
+
+    def action_quit_lotas(self) -> None:
+        """Quit from any screen; the main window confirms while a task is running."""
+        from lotas_tui.screens.main import MainScreen
+
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:
+            self.exit(0)
+            return
+        main.action_quit_app()
+
+    def action_help_quit(self) -> None:
+        self.action_quit_lotas()
+
+    async def action_quit(self) -> None:
+        self.action_quit_lotas()
+
     # -- errors --------------------------------------------------------------------------------
 
     def show_error_text(self, text: str, title: str = "Erreur",
@@ -210,6 +261,11 @@ class LotasApp(App[int]):
             text = f"{error.message_fr}\n\n{TRANSPORT_HINT}"
         elif isinstance(error, LotasError):
             text = error.message_fr
+        elif isinstance(error, OSError):
+            from lotas_core.reasons import os_reason_fr
+
+            where = f" ({error.filename})" if error.filename else ""
+            text = f"L'opération n'a pas abouti : {os_reason_fr(error)}{where}."
         else:
             # Never str(error): a foreign message might quote a patient identifier.
             text = GENERIC_ERROR_FR.format(kind=type(error).__name__)

@@ -73,6 +73,12 @@ class Backend:
             return []
         return open_history(settings).list(finess=finess, campaign_id=campaign_id)
 
+    def archive_to_use(self, campaign_id: str, folder: Path, finess: str) -> Path | None:
+        """The archive a draw would read in ``folder`` (``ArchiveError`` if there is none)."""
+        campaign = self.lotas.campaign(campaign_id)
+        source = self.lotas.record_source(campaign.record_source)
+        return source.locate(folder, finess)
+
     def verify(self, settings: Settings, draw_id: str, folder: Path | None = None
                ) -> tuple[bool, str]:
         """Re-run the selection and the draw; ``(ok, French summary)``."""

@@ -98,3 +98,13 @@ class FinessChanged(Message):
     """The FINESS field changed: the history follows it (empty until it is complete)."""
 
     finess: str
+
+
+@dataclass
+class Copied(Message):
+    """A draw went to the clipboard: ``where`` the system copy landed (None: OSC 52 only)."""
+
+    rows: int
+    where: str | None
+    #: The campaign's identifying columns the rows hold ("IPP"), for the warning.
+    columns: str = "IPP"

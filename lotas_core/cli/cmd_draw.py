@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from lotas_core.draws.history import DrawRecord
     from lotas_core.selection.columns import RowLayout
 
-DRAW_FORMATS = ("table", "tsv", "csv", "json")
+DRAW_FORMATS = ("table", "tsv", "csv", "csv-excel", "json")
+#: ``lotas_core.draws.exports.FORMATS``, written out so that ``--help`` imports no exporter.
+EXPORT_FORMATS = ("tsv", "csv", "csv-excel", "xlsx", "json", "html")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,14 +55,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     export = subparsers.add_parser("export", help="exporte un tirage enregistré")
     export.add_argument("draw_id", metavar="DRAW_ID")
-    export.add_argument("--format", choices=("tsv", "csv", "xlsx", "json", "html"), required=True)
+    export.add_argument("--format", choices=EXPORT_FORMATS, required=True,
+                        help="csv-excel : CSV pour un Excel français (« ; », UTF-8 avec BOM)")
     export.add_argument("--output", type=Path, default=None, help="fichier de sortie (mode 0600)")
     export.set_defaults(func=run_export)
 
 
 def run_draw(ctx: CommandContext, args: argparse.Namespace) -> int:
     from lotas_core.draws.algorithm import parse_seed
-    from lotas_core.draws.exports import check_output_path, to_csv, to_json, to_tsv
+    from lotas_core.draws.exports import (
+        check_output_path,
+        to_csv,
+        to_csv_excel,
+        to_json,
+        to_tsv,
+    )
     from lotas_core.draws.service import make_draw
 
     seed = parse_seed(args.seed) if args.seed is not None else None
@@ -75,14 +84,15 @@ def run_draw(ctx: CommandContext, args: argparse.Namespace) -> int:
     if record.notice:
         print(f"lotas: {record.notice}", file=sys.stderr)
     print(f"lotas: tirage enregistré : {record.draw_id}", file=sys.stderr)
-    renderers = {"tsv": to_tsv, "csv": to_csv, "json": to_json, "table": table_text}
+    renderers = {"tsv": to_tsv, "csv": to_csv, "json": to_json, "table": table_text,
+                 "csv-excel": lambda draw, layout: to_csv_excel(draw, layout).decode("utf-8")}
     layout = ctx.lotas.row_layout(record.campaign_id, record.rows)
     try:
         emit(renderers[args.format](record, layout), args.output)
     except OSError as exc:
         raise UsageError(
             f"Tirage {record.draw_id} enregistré, mais impossible d'écrire {args.output} "
-            f"({exc.strerror or exc}) : exportez-le avec « lotas export {record.draw_id} ».",
+            f"({os_reason_fr(exc)}) : exportez-le avec « lotas export {record.draw_id} ».",
             f"draw stored but output not written: {exc}",
         ) from None
     return 0
@@ -199,7 +209,7 @@ def run_export(ctx: CommandContext, args: argparse.Namespace) -> int:
     from lotas_core.draws.service import open_history
 
     record = open_history(ctx.settings).get(args.draw_id)
-    labels = ctx.lotas.funnel_labels(record.campaign_id) if args.format == "html" else None
+    labels = ctx.lotas.funnel_labels(record.campaign_id)
     layout = ctx.lotas.row_layout(record.campaign_id, record.rows)
     if args.output is None:
         if args.format == "xlsx":

@@ -108,7 +108,8 @@ def run_eligible(ctx: CommandContext, args: argparse.Namespace) -> int:
              args.output)
     else:
         emit(selection_csv(selection), args.output)
-        print(funnel_line(selection.funnel), file=sys.stderr)
+        print(funnel_line(selection.funnel, ctx.lotas.funnel_labels(campaign_id)),
+              file=sys.stderr)
         for line in report_lines(selection):
             print(line, file=sys.stderr)
     return 0
@@ -183,8 +184,11 @@ def report_json(report: dict[str, object]) -> dict[str, object]:
     return {**report, "labels": reason_labels(report)}
 
 
-def funnel_line(funnel: dict[str, int]) -> str:
-    return "entonnoir : " + " ".join(f"{key}={value}" for key, value in funnel.items())
+def funnel_line(funnel: dict[str, int], labels: dict[str, str] | None = None) -> str:
+    """``entonnoir : vus en 2019 (base) 1200 ; exclus : … 40 ; éligibles 800`` (French labels)."""
+    names = labels or {}
+    return "entonnoir : " + " ; ".join(
+        f"{names.get(key, key)} {value}" for key, value in funnel.items())
 
 
 def report_lines(selection: Selection) -> list[str]:

@@ -149,13 +149,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file or network failure no message caught: still French
+        if os.environ.get("LOTAS_DEBUG"):
+            raise
+        from lotas_core.reasons import os_reason_fr
+
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"lotas: erreur : {os_reason_fr(exc)}{where}.", file=sys.stderr)
+        return 2
     except Exception as exc:  # noqa: BLE001 - the last guard: never a traceback, never its text
         if os.environ.get("LOTAS_DEBUG"):
             raise
         # Not str(exc): an unexpected message may quote a patient identifier or a secret.
         print(f"lotas: erreur : {UNEXPECTED_FR.format(kind=type(exc).__name__)}", file=sys.stderr)
         return 2
-
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

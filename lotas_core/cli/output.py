@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lotas_core.errors import UsageError
 from lotas_core.fsutil import atomic_write_bytes
+from lotas_core.reasons import os_reason_fr
 
 
 def emit(text: str, output: Path | None, *, private: bool = True) -> None:
@@ -22,6 +23,6 @@ def emit(text: str, output: Path | None, *, private: bool = True) -> None:
         atomic_write_bytes(target, text.encode("utf-8"), private=private)
     except OSError as exc:
         raise UsageError(
-            f"Impossible d'écrire {target} ({exc.strerror or exc}) : choisissez un autre fichier.",
+            f"Impossible d'écrire {target} ({os_reason_fr(exc)}) : choisissez un autre fichier.",
             f"cannot write {target}: {exc}",
         ) from None

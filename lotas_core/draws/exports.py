@@ -18,10 +18,12 @@ from lotas_core.draws.spreadsheet import neutralise_formula, neutralise_row
 from lotas_core.errors import UsageError
 from lotas_core.french import french_datetime, sizes_footer
 from lotas_core.fsutil import atomic_write_bytes
+from lotas_core.reasons import os_reason_fr
 from lotas_core.selection.columns import RowLayout
 
-#: Formats of ``lotas export``; ``xlsx`` is binary and needs a file.
-FORMATS: tuple[str, ...] = ("tsv", "csv", "json", "xlsx", "html")
+#: Formats of ``lotas export``; ``xlsx`` is binary and needs a file. ``csv-excel`` is the CSV a
+#: French Excel opens in columns by a double click: ``;`` separator, UTF-8 BOM, CRLF lines.
+FORMATS: tuple[str, ...] = ("tsv", "csv", "csv-excel", "json", "xlsx", "html")
 #: Name of the XLSX sheet with the draw's parameters.
 PARAMETERS_SHEET = "Paramètres"
 DRAWN_SHEET = "Tirage"
@@ -50,6 +52,17 @@ def to_csv(draw: DrawRecord, layout: RowLayout) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerows(neutralise_row(cells) for cells in table_lines(draw, layout))
     return buffer.getvalue()
+
+
+def to_csv_excel(draw: DrawRecord, layout: RowLayout) -> bytes:
+    """CSV for a French Excel: ``;``-separated, UTF-8 with a BOM (so accents read right),
+    CRLF lines. The LOTAS table holds no decimal number (ages and ranks are whole), so no
+    decimal comma is needed; dates are ``DD/MM/YYYY`` as in the table. Cells Excel would run
+    as a formula are neutralised as in the other CSV."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerows(neutralise_row(cells) for cells in table_lines(draw, layout))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def footer(draw: DrawRecord) -> str:
@@ -94,8 +107,14 @@ def to_json(draw: DrawRecord, layout: RowLayout) -> str:
     return json.dumps(to_dict(draw, layout), indent=2, ensure_ascii=False) + "\n"
 
 
-def parameters(draw: DrawRecord) -> list[tuple[str, Any]]:
-    """The draw's parameters as (French label, value) pairs: XLSX second sheet and report."""
+def parameters(
+    draw: DrawRecord, labels: Mapping[str, str] | None = None
+) -> list[tuple[str, Any]]:
+    """The draw's parameters as (French label, value) pairs: XLSX second sheet and report.
+
+    ``labels`` names the funnel steps in French (``Lotas.funnel_labels``); a step it does not
+    name (a campaign no longer installed) keeps its key.
+    """
     pairs: list[tuple[str, Any]] = [
         ("Identifiant du tirage", draw.draw_id),
         ("FINESS", draw.finess),
@@ -112,7 +131,8 @@ def parameters(draw: DrawRecord) -> list[tuple[str, Any]]:
         ("Empreinte de la population", draw.population_digest),
         ("Empreinte de l'entrée d'historique", draw.entry_hash),
     ]
-    pairs += [(f"Entonnoir : {key}", value) for key, value in draw.funnel.items()]
+    names = labels or {}
+    pairs += [(f"Entonnoir : {names.get(key, key)}", value) for key, value in draw.funnel.items()]
     if draw.notice:
         pairs.append(("Remarque", draw.notice))
     pairs += _provenance_pairs(draw.provenance)
@@ -140,7 +160,8 @@ def _provenance_pairs(provenance: dict[str, Any] | None) -> list[tuple[str, Any]
     ]
 
 
-def xlsx_bytes(draw: DrawRecord, layout: RowLayout) -> bytes:
+def xlsx_bytes(draw: DrawRecord, layout: RowLayout,
+               labels: Mapping[str, str] | None = None) -> bytes:
     """An XLSX workbook: typed drawn rows (numbers, real dates, IPP as text) + parameters."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -173,7 +194,7 @@ def xlsx_bytes(draw: DrawRecord, layout: RowLayout) -> bytes:
     params.append(["Paramètre", "Valeur"])
     for cell in params[1]:
         cell.font = Font(bold=True)
-    for label, value in parameters(draw):
+    for label, value in parameters(draw, labels):
         params.append([label, None])
         target = params.cell(row=params.max_row, column=2)
         if isinstance(value, int):
@@ -199,7 +220,9 @@ def render(draw: DrawRecord, fmt: str, layout: RowLayout,
     """The bytes of ``draw`` in ``fmt`` (one of ``FORMATS``), in ``layout``'s columns
     (``Lotas.row_layout``); ``labels`` name the report's funnel steps (``Lotas.funnel_labels``)."""
     if fmt == "xlsx":
-        return xlsx_bytes(draw, layout)
+        return xlsx_bytes(draw, layout, labels)
+    if fmt == "csv-excel":
+        return to_csv_excel(draw, layout)
     if fmt == "html":
         from lotas_core.draws.proces_verbal import html_report
 
@@ -246,6 +269,6 @@ def export(
         return atomic_write_bytes(target, data, private=True)
     except OSError as exc:
         raise UsageError(
-            f"Impossible d'écrire {path} ({exc.strerror or exc}) : choisissez un autre fichier.",
+            f"Impossible d'écrire {path} ({os_reason_fr(exc)}) : choisissez un autre fichier.",
             f"cannot write export {path}: {exc}",
         ) from None

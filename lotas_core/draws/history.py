@@ -32,7 +32,7 @@ from lotas_core.draws.history_entry import (
     field_digests,
     make_draw_id,
 )
-from lotas_core.errors import UsageError, os_reason_fr
+from lotas_core.errors import UsageError
 from lotas_core.fsutil import PRIVATE_FILE_MODE, ensure_private_dir
 from lotas_core.selection.campaign import SampleSizes
 from lotas_core.transmission.contract import Receipt
@@ -150,8 +150,10 @@ class History:
         database leave the history as it was.
         """
         name = getattr(exc, "sqlite_errorname", "")
-        reason = os_reason_fr(exc) if isinstance(exc, OSError) else str(exc)
-        if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in reason:
+        from lotas_core.reasons import sqlite_reason_fr
+
+        reason = sqlite_reason_fr(exc)  # French, never SQLite's or the system's English
+        if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc):
             return UsageError(
                 f"Historique des tirages occupé depuis {BUSY_TIMEOUT_S:.0f} s par un autre "
                 "programme lotas : réessayez dans un instant.",

@@ -58,7 +58,7 @@ def _funnel(funnel: dict[str, int], labels: Mapping[str, str]) -> str:
         label = labels.get(key, key)
         label = label[:1].upper() + label[1:]
         lines.append(
-            f"<tr><td>{_e(label)} <span class=\"mono\">({_e(key)})</span></td>"
+            f"<tr><td>{_e(label)}</td>"
             f"<td>{_e(value)}</td><td class=\"chart\"><span class=\"{cls}\" "
             f"style=\"width: {width:.1f}%\"></span></td></tr>"
         )

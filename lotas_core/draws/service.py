@@ -188,7 +188,7 @@ def _redo(lotas: Lotas, settings: Settings, record: DrawRecord, campaign: Campai
         if not archive.is_file():
             raise UsageError(
                 f"Archive {record.archive_name} introuvable dans {folder} : indiquez le dossier "
-                "qui la contient avec --archives.",
+                "qui la contient.",
                 "recorded archive not found",
             )
         sha = file_sha256(archive)
@@ -196,7 +196,7 @@ def _redo(lotas: Lotas, settings: Settings, record: DrawRecord, campaign: Campai
         raise UsageError(
             f"Archive {record.archive_name} illisible dans {folder} ({os_reason_fr(exc)}) : "
             "vérifiez que votre compte peut lire ce dossier et ce fichier, ou indiquez-en une "
-            "copie avec --archives.",
+            "copie.",
             f"recorded archive unreadable: {exc}",
         ) from None
     if sha != record.archive_sha256:

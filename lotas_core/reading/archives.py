@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from lotas_core.errors import ArchiveError, os_reason_fr
+from lotas_core.errors import ArchiveError
 from lotas_core.reading.inflate import (
     InflateLimits,
     check_declared,
@@ -32,6 +32,7 @@ from lotas_core.reading.inflate import (
     wrong_size,
 )
 from lotas_core.reading.records import ArchiveInfo, ProgressCallback
+from lotas_core.reasons import ZIP_REASON_FR, os_reason_fr
 
 ARCHIVE_NAME = re.compile(
     r"^(?P<finess>[0-9A-Za-z]{9})\.(?P<year>\d{4})\.(?P<month>\d{1,2})\."
@@ -103,8 +104,7 @@ def find_archive(folder: Path, finess: str, year: int, month: int, kind: str = "
         raise ArchiveError(
             f"Le dossier des archives PIVOINE « {folder} » n'est pas lisible "
             f"({os_reason_fr(exc)}) : donnez à votre compte le droit de lire et d'ouvrir ce "
-            "dossier, ou indiquez-en un autre (--archives ou paramètre « Emplacement des "
-            "archives PIVOINE »).",
+            "dossier, ou indiquez-en un autre (paramètre « Emplacement des archives PIVOINE »).",
             f"archive folder {folder} cannot be read: {exc}",
         ) from None
 
@@ -112,14 +112,16 @@ def find_archive(folder: Path, finess: str, year: int, month: int, kind: str = "
 def _find_archive(folder: Path, finess: str, year: int, month: int, kind: str) -> Path:
     if not folder.exists():
         raise ArchiveError(
-            f"Le dossier des archives PIVOINE « {folder} » n'existe pas : indiquez le bon dossier "
-            "(--archives ou paramètre « Emplacement des archives PIVOINE »).",
+            f"Le dossier des archives PIVOINE « {folder} » n'existe pas. C'est là que va la "
+            "sauvegarde PIVOINE de l'établissement (fichier "
+            f"{pattern_fr(finess, year, month, kind)}) : créez ce dossier et copiez-y la "
+            "sauvegarde, ou indiquez le dossier qui la contient.",
             f"archive folder {folder} does not exist",
         )
     if not folder.is_dir():
         raise ArchiveError(
             f"« {folder} » n'est pas un dossier : indiquez le dossier qui contient les archives "
-            "PIVOINE (--archives).",
+            "PIVOINE.",
             f"archive folder {folder} is not a directory",
         )
     matches: list[ArchiveCandidate] = []
@@ -206,8 +208,8 @@ def read_archive(
         zipfile.BadZipFile, zlib.error, inflate_error, EOFError, NotImplementedError, ValueError
     ) as exc:
         raise ArchiveError(
-            f"L'archive « {path.name} » est corrompue ou n'est pas un fichier zip ({exc}) : "
-            "refaites la sauvegarde PIVOINE ou retirez ce fichier du dossier.",
+            f"L'archive « {path.name} » est corrompue : {ZIP_REASON_FR} ; refaites la "
+            "sauvegarde PIVOINE ou retirez ce fichier du dossier.",
             f"corrupt archive {path}: {exc}",
         ) from None
     except MemoryError:

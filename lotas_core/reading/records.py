@@ -87,3 +87,11 @@ class RecordSource(ABC):
 
         Raises ``lotas_core.errors.ArchiveError`` when no usable archive is found.
         """
+
+    def locate(self, folder: Path, finess: str) -> Path | None:
+        """The archive ``read`` would use, without reading it (``ArchiveError`` if none).
+
+        The screen's folder picker shows it before any draw. ``None``: this source cannot
+        tell (the default, so existing sources keep working).
+        """
+        return None

@@ -22,15 +22,11 @@ from pydantic import BaseModel, Field
 from lotas_core.errors import LotasError
 from lotas_core.fsutil import file_sha256 as file_sha256  # re-exported for transports
 
-# The sentences of the original tool's manual (ATIH, LOTAS PSY SMA 2021), kept word for word.
-MSG_TIMEOUT = (
-    "Une tentative de connexion a échoué car le parti connecté n'a pas répondu convenablement "
-    "au-delà d'une certaine durée ou une connexion établie a échoué car l'hôte de connexion n'a "
-    "pas répondu"
-)
-MSG_REFUSED = (
-    "Aucune connexion n'a pu être établie car l'ordinateur cible l'a expressément refusée"
-)
+# The manual's sentences live in the one table of reasons; re-exported for transports.
+from lotas_core.reasons import MSG_REFUSED as MSG_REFUSED
+from lotas_core.reasons import MSG_TIMEOUT as MSG_TIMEOUT
+from lotas_core.reasons import network_kind, network_reason_fr
+
 MSG_NOT_ALLOWED = "Le client {address}:{port} n'est pas autorisé à se connecter au serveur e-POP"
 
 #: Option types every network transport declares the same way (the UI shows the description).
@@ -252,3 +248,19 @@ class ProtocolError(TransportError):
 
     retryable = True
 
+
+
+def network_error(error: BaseException, host: str, message_en: str) -> TransportError:
+    """The transport error for a network failure reaching ``host``, with the one French
+    sentence of ``lotas_core.reasons`` (the same on every transport's path)."""
+    kind = network_kind(error)
+    if kind in ("timeout", "unreachable"):
+        return TransportTimeout(message_en)
+    if kind == "refused":
+        return ConnectionRefused(message_en)
+    text = network_reason_fr(error, host)
+    if kind == "tls":
+        return TLSFailure(text, message_en)
+    if kind == "dns":
+        return TransportError(text, message_en)
+    return RetryableError(text, message_en)

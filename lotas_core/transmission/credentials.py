@@ -123,8 +123,32 @@ class Credentials:
             return None
 
 
+def keyring_available() -> bool:
+    """Whether an OS keyring can really keep a secret (not the "null" or "fail" backends).
+
+    keyring's null backend accepts a password and forgets it: a user who ticked "Mémoriser"
+    must be told instead.
+    """
+    try:
+        import keyring
+        from keyring.backends import fail, null
+
+        backend = keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - keyring missing or broken: none available
+        log.debug("no keyring: %s", type(exc).__name__)
+        return False
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return False
+    backends = getattr(backend, "backends", None)  # the chainer: usable if one backend is
+    if backends is not None:
+        return any(not isinstance(item, fail.Keyring | null.Keyring) for item in backends)
+    return True
+
+
 def store_in_keyring(name: str, value: str) -> bool:
     """Save a secret in the OS keyring; False when no backend can hold it."""
+    if not keyring_available():
+        return False
     try:
         import keyring
 

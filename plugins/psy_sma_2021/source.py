@@ -54,6 +54,9 @@ class PivoineInSource(RecordSource):
         self.year, self.month = params.data_year, params.period_month
         self.raa_layout, self.rps_layout = raa_layout, rps_layout
 
+    def locate(self, folder: Path, finess: str) -> Path | None:
+        return find_archive(folder, finess, self.year, self.month, "in")
+
     def read(
         self,
         folder: Path,

@@ -17,7 +17,6 @@ import logging
 import random
 import time
 import urllib.request
-from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ from requests.adapters import HTTPAdapter
 from lotas_core.errors import ConfigError
 from lotas_core.transmission.contract import (
     AuthenticationFailed,
-    ConnectionRefused,
     Payload,
     ProtocolError,
     ProxyAuthenticationRequired,
@@ -40,7 +38,7 @@ from lotas_core.transmission.contract import (
     Transport,
     TransportAction,
     TransportError,
-    TransportTimeout,
+    network_error,
 )
 from lotas_core.transmission.credentials import Credentials, Secret
 from lotas_core.transmission.redaction import redact_credentials
@@ -59,7 +57,8 @@ MSG_PROXY_AUTH = (
 )
 MSG_AUTH = (
     "L'identification e-PMSI a été refusée (HTTP {status}) : vérifiez l'identifiant et le mot de "
-    "passe e-PMSI (LOTAS_EPMSI_USER, LOTAS_EPMSI_PASSWORD ou le trousseau)."
+    "passe e-PMSI (« Compte e-PMSI » du Paramétrage, ou ceux donnés à lotas par son "
+    "environnement ou le trousseau du système)."
 )
 MSG_TLS = (
     "La vérification TLS du serveur {host} a échoué (certificat non reconnu ou établi pour un "
@@ -71,22 +70,6 @@ MSG_UNAVAILABLE = (
     "réessayez plus tard."
 )
 MSG_REJECTED = "Le service e-PMSI a refusé le fichier (HTTP {status} : {reason})."
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and the exceptions it wraps (cause, context, urllib3's ``reason``, args)."""
-    seen: set[int] = set()
-    todo: list[BaseException] = [exc]
-    while todo and len(seen) < 32:
-        item = todo.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        yield item
-        for nested in (item.__cause__, item.__context__, getattr(item, "reason", None),
-                       *getattr(item, "args", ())):
-            if isinstance(nested, BaseException):
-                todo.append(nested)
 
 
 def _scrub(text: str, secrets: list[Secret | None]) -> str:
@@ -223,25 +206,16 @@ class DirectTransport(Transport):
     def _map_exception(self, exc: requests.RequestException) -> TransportError:
         secrets = [self._proxy_secret, self._epmsi_secret]
         detail = f"{type(exc).__name__}: {_scrub(str(exc), secrets)}"
-        chain = list(_chain(exc))
-        refused = any(isinstance(item, ConnectionRefusedError) for item in chain)
         if isinstance(exc, requests.exceptions.ProxyError) and " 407" in str(exc):
             return ProxyAuthenticationRequired(MSG_PROXY_AUTH, f"proxy answered 407 ({detail})")
         if isinstance(exc, requests.exceptions.SSLError):
             host = urlsplit(self.options.base_url).hostname
             return TLSFailure(MSG_TLS.format(host=host), detail)
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return TransportTimeout(detail)
-        if isinstance(exc, requests.exceptions.ReadTimeout):
-            return TransportTimeout(detail)
-        if refused:
-            return ConnectionRefused(detail)
-        err = RetryableError(
-            "La connexion au service e-PMSI a été interrompue : réessayez ; si cela se "
-            "reproduit, vérifiez le proxy et l'accès à Internet.",
-            detail,
-        )
-        return err
+        # Every other network failure: the one French sentence of lotas_core.reasons.
+        through_proxy = isinstance(exc, requests.exceptions.ProxyError)
+        host = (self.options.proxy_host if through_proxy and self.options.proxy_host
+                else urlsplit(self.options.base_url).hostname) or "?"
+        return network_error(exc, str(host), detail)
 
     def _status_error(self, response: requests.Response, attempts: int) -> TransportError:
         status = response.status_code

@@ -28,10 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lotas_core.errors import ConfigError
 from lotas_core.french import french_time
+from lotas_core.transmission.addresses import address_problem
 from lotas_core.transmission.contract import (
     CertificateChanged,
     ClientNotAllowed,
-    ConnectionRefused,
     ConnectTimeout,
     DeliveryStatus,
     Payload,
@@ -45,6 +45,7 @@ from lotas_core.transmission.contract import (
     TransportError,
     TransportTimeout,
     UntrustedCertificate,
+    network_error,
 )
 from lotas_core.transmission.credentials import Credentials
 from lotas_core.transmission.redaction import url_credentials_error
@@ -113,6 +114,14 @@ class EpopOptions(BaseModel):
     @classmethod
     def _no_credentials(cls, value: str) -> str:
         url_credentials_error(value)
+        return value.strip()
+
+    @field_validator("host")
+    @classmethod
+    def _check_host(cls, value: str) -> str:
+        problem = address_problem(value)
+        if problem is not None:
+            raise ValueError(f"adresse du serveur e-POP invalide « {value.strip()} » : {problem}")
         return value.strip()
 
 
@@ -206,24 +215,16 @@ class EpopTransport(Transport):
             sock = socket.create_connection(
                 (opts.host, opts.port), timeout=min(opts.connect_timeout, deadline.remaining()),
                 source_address=source)
-        except ConnectionRefusedError:
-            raise ConnectionRefused(f"{opts.host}:{opts.port} refused") from None
-        except TimeoutError:
-            raise TransportTimeout(f"{opts.host}:{opts.port} timed out") from None
         except OSError as exc:
-            if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT):
-                raise TransportTimeout(f"{opts.host}:{opts.port}: {exc.strerror}") from None
             if source and exc.errno == errno.EADDRNOTAVAIL:
                 raise ConfigError(
                     f"L'adresse locale {opts.source_address} n'appartient pas à ce poste : "
                     "corrigez ou videz l'option source_address.",
                     f"source address {opts.source_address} not available: {exc}",
                 ) from None
-            raise TransportError(
-                f"Impossible de joindre le serveur e-POP {opts.host}:{opts.port} ({exc.strerror})"
-                " : vérifiez l'adresse IP du serveur.",
-                f"connect to {opts.host}:{opts.port} failed: {exc}",
-            ) from None
+            # The one French sentence of lotas_core.reasons, as on the direct path.
+            raise network_error(exc, opts.host,
+                                f"connect to {opts.host}:{opts.port} failed: {exc}") from None
         deadline.watch(sock)
         try:
             handshake = min(opts.handshake_timeout, opts.read_timeout)
@@ -332,7 +333,7 @@ class EpopTransport(Transport):
         except (ssl.SSLError, OSError) as exc:
             if isinstance(exc, TimeoutError) or deadline.expired:
                 raise TransportTimeout("relay stopped answering") from None
-            raise RetryableError(MSG_INTERRUPTED, f"{type(exc).__name__}") from None
+            raise network_error(exc, self.options.host, f"{type(exc).__name__}") from None
         finally:
             deadline.cancel()
 

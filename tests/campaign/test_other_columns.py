@@ -140,7 +140,7 @@ def test_eligible_draw_history_and_exports_use_the_campaign_columns(lotas, archi
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["NIP", "UNITE", "NB_VISITES", "DERNIERE", "MOTIFS"]
     assert len(rows) == 1 + 9 and rows[1][3].count("/") == 2  # dates as DD/MM/YYYY
-    assert "few=3" in err
+    assert "exclus : moins de 3 visites 3" in err  # the campaign's French label, not "few=3"
 
     code, out, err = run(capsys, "draw", "--format", "json", "--seed", "00" * 32)
     assert code == 0, err

@@ -124,10 +124,12 @@ def test_history_list_json_and_check(cf, capsys, archives, data_dir):
 def test_export_every_format(capsys, archives, tmp_path):
     _code, out, _ = _draw(capsys, archives, "--seed", SEED, "--format", "json")
     draw_id = json.loads(out)["draw_id"]
-    for fmt in ("tsv", "csv", "xlsx", "json", "html"):
+    for fmt in ("tsv", "csv", "csv-excel", "xlsx", "json", "html"):
         target = tmp_path / f"x.{fmt}"
         assert main(["export", draw_id, "--format", fmt, "--output", str(target)]) == 0
         assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    excel = (tmp_path / "x.csv-excel").read_bytes()
+    assert excel.startswith(b"\xef\xbb\xbfNUMTAS;TYPECH;") and b"\r\n" in excel
     assert main(["export", draw_id, "--format", "tsv"]) == 0
     assert capsys.readouterr().out.startswith("NUMTAS\tTYPECH")
     assert main(["export", draw_id, "--format", "xlsx"]) == 2

@@ -156,3 +156,34 @@ def test_xlsx_of_an_edited_row_keeps_the_text_instead_of_crashing(cf, history, t
     sheet = load_workbook(export(record, "xlsx", tmp_path / "t.xlsx", cf.TOY_LAYOUT))["Tirage"]
     assert [sheet["E2"].value, sheet["K2"].value] == ["trente", "2019-13-45"]
     assert sheet["A2"].value == 1 and sheet["A2"].data_type == "n"
+
+
+def test_csv_for_excel_is_semicolon_bom_crlf(cf, record):
+    from lotas_core.draws.exports import render, to_csv_excel
+
+    data = to_csv_excel(record, cf.TOY_LAYOUT)
+    assert data.startswith("\ufeff".encode())
+    assert render(record, "csv-excel", cf.TOY_LAYOUT) == data
+    text = data.decode("utf-8-sig")
+    lines = text.split("\r\n")
+    assert lines[0] == HEADER.replace("\t", ";")
+    assert lines[1] == "1;P;SECRETIPP001;2;31;;;;;F200 Z590;01/12/2019"
+    assert "\n" not in text.replace("\r\n", "")
+
+
+def test_xlsx_and_report_name_the_funnel_in_french(cf, history, tmp_path):
+    from openpyxl import load_workbook
+
+    from lotas_core.draws.exports import PARAMETERS_SHEET
+
+    record = cf.add_sample_draw(history, rows=cf.sample_rows(2, 1))
+    labels = {key: f"étape française {key}" for key in record.funnel}
+    path = export(record, "xlsx", tmp_path / "x.xlsx", cf.TOY_LAYOUT, labels)
+    sheet = load_workbook(path)[PARAMETERS_SHEET]
+    names = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    for key in record.funnel:
+        assert f"Entonnoir : étape française {key}" in names
+        assert f"Entonnoir : {key}" not in names
+    page = html_report(record, cf.TOY_LAYOUT, labels)
+    for key in record.funnel:
+        assert f"({key})" not in page  # the label alone, not "label (key)"

@@ -68,3 +68,11 @@ def test_neutralise_column_matches_the_cell_rule():
                                          for v in values]
     safe = ["PAT01", "PAT02", None]
     assert neutralise_column(safe) is safe  # nothing risky: the same list, no copy
+
+
+def test_csv_for_excel_neutralises_formulas(cf, history):
+    from lotas_core.draws.exports import to_csv_excel
+
+    text = to_csv_excel(hostile_record(cf, history), cf.TOY_LAYOUT).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[1][2] == "'=1+1" and rows[1][9] == "'=HYPERLINK(\"http://evil\")"

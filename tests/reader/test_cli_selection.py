@@ -47,9 +47,12 @@ def test_eligible_csv(capsys, small_archive):
         "PAT01,2,39,01/10/2019,F322 Z590,6,1,8,",
         "PAT02,1,39,09/08/2019,F200,,,,",
     ]
-    assert "entonnoir : base=3 fulltime=0 lt2=1 noh2=0 delay=0 eligible=2" in err
     assert "RAA « 000000001.2019.12.rpa.txt » : 6 lignes lues, 5 gardées, 1 rejetées" in err
     assert "  rejetées, autre FINESS : 1 (ligne 6)" in err
+    assert ("entonnoir : vus en 2019 (base) 3 ; exclus : hospitalisation à temps plein 0 ; "
+            "exclus : moins de 2 entretiens médicaux 1 ; exclus : aucun entretien au 2e "
+            "semestre 0 ; exclus : moins de 90 jours entre entretiens 0 ; éligibles 2") in err
+    assert "fulltime" not in err and "eligible=" not in err  # French labels, not keys
     assert "PAT0" not in err  # never an IPP on stderr
 
 
@@ -212,7 +215,7 @@ def test_demo_archive_then_eligible_as_processes(tmp_path):
     assert lines[0] == HEADER
     ipps = [line.split(",")[0] for line in lines[1:]]
     assert ipps == sorted(ipps) and len(ipps) > 20
-    assert "entonnoir : base=" in proc.stderr
+    assert "entonnoir : vus en 2019 (base) " in proc.stderr
     assert "\r" not in proc.stderr and "Contrôle" not in proc.stderr  # no progress off a TTY
 
 

@@ -46,6 +46,8 @@ def make_app(config_file: Path) -> Callable[..., Any]:
 
     def factory(settings: Any, **options: Any) -> Any:
         options.setdefault("draw_seed", SEED_A)
+        # No real clipboard command in tests (a test gives its own fake one).
+        options.setdefault("clipboard_commands", [])
         return create_app(settings, config_file=config_file, **options)
 
     return factory

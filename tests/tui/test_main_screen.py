@@ -47,7 +47,7 @@ def test_new_draw_fills_table_footer_and_clipboard(drive, demo_settings, settle)
         # The history entry as the manual shows it, the first row as stored.
         history = app.screen.query_one("#history", OptionList)
         assert history.option_count == 1
-        assert str(history.get_option_at_index(0).prompt) == record.label()
+        assert str(history.get_option_at_index(0).prompt) == f"{record.label()}  non transmis"
         first = table.get_row_at(0)
         assert first[0] == "1" and first[1] == "P" and first[2] == record.rows[0]["IPP"]
         day, month, year = first[10].split("/")
@@ -183,7 +183,7 @@ def test_export_dialog_writes_the_chosen_format(drive, tmp_path, settle):
         assert isinstance(app.screen, ExportDialog)
         target = tmp_path / "tirage.xlsx"
         app.screen.query_one("#export-path").value = str(target)
-        app.screen.query_one("#export-format").query("RadioButton")[1].value = True
+        app.screen.query_one("#export-format").query("RadioButton")[2].value = True  # XLSX
         await pilot.pause()
         await pilot.click("#export")
         await settle(app, pilot)
@@ -339,7 +339,7 @@ def test_export_from_the_keyboard_alone(drive, tmp_path, settle):
         field = dialog.query_one("#export-path", Input)
         assert app.focused is field
         field.value = str(tmp_path / "tirage.csv")
-        await pilot.press("shift+tab", "down", "down", "enter")  # "Rapport HTML"
+        await pilot.press("shift+tab", "down", "down", "down", "enter")  # "Rapport HTML"
         await pilot.pause()
         assert field.value == str(tmp_path / "tirage.html")
         await pilot.press("ctrl+s")

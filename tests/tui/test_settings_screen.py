@@ -77,6 +77,7 @@ def test_proxy_box_enables_fields_and_port_must_be_between_1_and_65535(drive, co
                                   f"« {bad} »")
             assert not config_file.exists()
         screen.query_one("#proxy-port", Input).value = "3128"
+        screen.query_one("#proxy-user", Input).value = "dim01"
         await save_and_close(app, pilot)
 
     drive(scenario)

@@ -28,8 +28,10 @@ async def draw_and_quiet(pilot: Any) -> None:
 
 @pytest.mark.parametrize(
     ("keys", "size"),
-    [((), (120, 40)), ((), (100, 30)), (("d",), (120, 40)), (("t",), (100, 30))],
-    ids=["after-draw", "small-terminal", "funnel-panel", "transmit-confirmation"],
+    [((), (120, 40)), ((), (100, 30)), ((), (80, 24)), (("d",), (120, 40)),
+     (("t",), (100, 30))],
+    ids=["after-draw", "small-terminal", "terminal-80x24", "funnel-panel",
+         "transmit-confirmation"],
 )
 def test_main_screen(snap_compare, make_app, demo_settings, keys, size):
     """After a draw, then the given keys (``d``: the funnel tab; ``t``: the confirmation)."""

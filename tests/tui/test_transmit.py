@@ -51,6 +51,9 @@ def test_transmit_to_a_local_receiver_shows_the_receipt(drive, demo_settings, tm
             receipt = receipt.get("receipt") if isinstance(receipt, dict) else receipt
             assert f"Accusé de réception : {receipt}" in text
             await pilot.press("enter")
+            await pilot.pause()
+            history = app.screen.query_one("#history")
+            assert str(history.get_option_at_index(0).prompt).endswith("  transmis")
             await pilot.press("d", "d")
             info = str(app.screen.query_one("#draw-info", Static).render())
             assert "Transmission (Connexion directe) : transmis à QUALHAS" in info

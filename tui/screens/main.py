@@ -17,8 +17,11 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import (
     Button,
+    Checkbox,
     Footer,
+    Input,
     OptionList,
+    RadioSet,
     Static,
     TabbedContent,
     TabPane,
@@ -27,8 +30,10 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from lotas_core.french import sizes_footer
+from lotas_tui.clipboard import copy_notice, copy_with_commands
 from lotas_tui.formatting import receipt_text, receipt_title, sizes_of
 from lotas_tui.messages import (
+    Copied,
     DeliveriesRefreshed,
     DrawDone,
     ExportDone,
@@ -63,10 +68,22 @@ DELIVERY_REFRESH_S = 60.0
 #: Workers during which the progress row shows.
 BUSY_GROUPS = ("draw", "verify", "transmit")
 ENDED = (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS)
+#: The history list's state of a draw never sent (the core's short label for it is empty).
+NOT_SENT_SHORT = "non transmis"
+#: The id of the "Quitter ?" question (a second Ctrl+C answers it).
+QUIT_DIALOG = "quit-confirm"
+#: What the boxes' lower border says about saving (``MainScreen.save_form``).
+SAVE_DONE = "enregistré"
+SAVE_WAITING = "FINESS incomplet : non enregistré"
+SAVE_DEMO = "démonstration : non enregistré"
+SAVE_FAILED = "non enregistré"
+SAVE_NOTHING = ""
+#: How long a notice stays (top right, over the boxes, never over Quitter or the key bar).
+NOTICE_SECONDS = 5
 #: Said when a draw is copied; ``{columns}`` are the campaign's identifying columns (IPP).
 CLIPBOARD_NOTICE = (
-    "Le presse-papier contient maintenant des identifiants de patients ({columns}) : "
-    "collez-les dans un fichier protégé puis videz le presse-papier."
+    "Le presse-papier contient des identifiants de patients ({columns}) : collez-les dans un "
+    "fichier protégé, puis videz-le."
 )
 
 
@@ -85,12 +102,19 @@ class MainScreen(Screen[None]):
         Binding("c", "copy", "Copier"),
         Binding("e", "export", "Exporter"),
         Binding("v", "verify", "Vérifier"),
-        Binding("d", "next_tab", "Détails"),
-        Binding("o", "pick_folder", "Dossier"),
-        Binding("p,f2", "settings", "Paramétrage"),
+        Binding("d", "next_tab", "Onglet", show=False),
+        Binding("o", "pick_folder", "Dossier", show=False),
+        Binding("p", "settings", "Paramètres", show=False),
+        Binding("f2", "settings_key", "Paramètres", key_display="F2"),
         Binding("q", "quit_app", "Quitter"),
-        Binding("escape", "focus_table", "Tableau", show=False),
+        # In a text field letters are typed, not actions: the key bar then says how to leave.
+        Binding("escape", "focus_table", "Quitter le champ", key_display="Échap"),
     ]
+    #: Actions of a letter key: hidden from the key bar while a text field has the cursor.
+    LETTER_ACTIONS = frozenset({
+        "new_draw", "transmit", "copy", "export", "verify", "next_tab", "pick_folder", "settings",
+        "quit_app",
+    })
 
     def __init__(self) -> None:
         super().__init__(id="main")
@@ -104,6 +128,21 @@ class MainScreen(Screen[None]):
     @property
     def lotas_app(self) -> LotasApp:
         return self.app  # type: ignore[return-value]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The key bar follows the focus: letters outside a text field, Échap inside one."""
+        in_field = isinstance(self.focused, Input)
+        if action in self.LETTER_ACTIONS:
+            return not in_field
+        if action == "focus_table":
+            return in_field
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_blur(self) -> None:
+        self.refresh_bindings()
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -131,6 +170,21 @@ class MainScreen(Screen[None]):
         self.reload_history()
         self.refresh_deliveries()
         self.set_interval(DELIVERY_REFRESH_S, self.refresh_deliveries)
+        self._say_where_the_backup_goes()
+
+    def _say_where_the_backup_goes(self) -> None:
+        """A first run: the archive folder does not exist yet; say what goes there."""
+        folder = Path(self.lotas_app.archive_folder(self.lotas_app.settings))
+        if folder.exists():
+            return
+        text = (f"Le dossier des archives PIVOINE {folder} n'existe pas encore : c'est là que va "
+                "la sauvegarde PIVOINE de l'établissement (fichier « .in.zip »). Créez-le et "
+                "copiez-y la sauvegarde, ou choisissez un autre dossier (touche o).")
+        line = self.archive_line(folder)
+        if "n'existe pas" in line:
+            text = line + " (Autre dossier : touche o.)"
+        self.notify(text, title="Dossier des archives absent", severity="warning",
+                    timeout=3 * NOTICE_SECONDS, markup=False)
 
     # -- reading the form ----------------------------------------------------------------------
 
@@ -147,7 +201,56 @@ class MainScreen(Screen[None]):
         self.reload_history()
 
     def on_finess_changed(self, message: FinessChanged) -> None:
+        self.query_one("#title", Static).update(self.lotas_app.title_for(message.finess))
         self.reload_history()
+        self.save_form()
+
+    @on(RadioSet.Changed, "#financing")
+    @on(Checkbox.Changed, "#use-default")
+    @on(Input.Submitted, "#archive-path")
+    @on(Input.Blurred, "#archive-path")
+    def _establishment_changed(self) -> None:
+        self.save_form()
+
+    def save_form(self) -> None:
+        """The rule for the main window: what it shows is saved as soon as it is valid.
+
+        FINESS, DGF/OQN and the archive folder go to the settings file at each valid change (an
+        incomplete FINESS waits); the demonstration saves nothing. The boxes' lower border
+        says which happened.
+        """
+        from lotas_core.settings import save_settings, validate_finess
+
+        app = self.lotas_app
+        bar = self.query_one(EstablishmentBar)
+        finess = self.form_finess()
+        if finess:
+            try:
+                validate_finess(finess)
+            except ValueError:
+                bar.show_save_state(SAVE_WAITING)
+                return
+        settings = self.form_settings()
+        if settings == app.settings:
+            # Nothing new (the window opening, an unchanged field left, a value put back).
+            if bar.save_state:
+                bar.show_save_state(SAVE_NOTHING if app.demo else SAVE_DONE)
+            return
+        if app.demo:
+            bar.show_save_state(SAVE_DEMO)
+            return
+        try:
+            path = save_settings(settings, app.config_file)
+        except OSError as exc:
+            from lotas_core.reasons import os_reason_fr
+
+            bar.show_save_state(SAVE_FAILED)
+            app.show_error_text(f"Paramètres non enregistrés : {os_reason_fr(exc)}.")
+            return
+        app.settings = settings
+        app.config_file = path
+        app.config_found = True
+        bar.show_save_state(SAVE_DONE)
 
     # -- history and the shown draw ------------------------------------------------------------
 
@@ -189,9 +292,9 @@ class MainScreen(Screen[None]):
 
     def _entry_text(self, record: DrawRecord) -> str:
         """The history list's line: the manual's label, then the transmission state."""
-        short = self.delivery_of(record).short_label_fr
-        label = self.lotas_app.entry_label(record)
-        return f"{label}  {short}" if short else label
+        # Every line says its state, "non transmis" included (one line each, even at 80 columns).
+        short = self.delivery_of(record).short_label_fr or NOT_SENT_SHORT
+        return f"{self.lotas_app.entry_label(record)}  {short}"
 
     def refresh_deliveries(self) -> None:
         """Ask the relay about the draws still waiting to reach QUALHAS (in a worker)."""
@@ -328,11 +431,26 @@ class MainScreen(Screen[None]):
             self.copy_draw(record)
 
     def copy_draw(self, record: Any) -> None:
-        """Put the draw on the clipboard as TSV (``lotas export --format tsv``)."""
-        self.app.copy_to_clipboard(self.lotas_app.backend.to_tsv(record))
+        """Put the draw on the clipboard as TSV (``lotas export --format tsv``).
+
+        The terminal's sequence (OSC 52) goes at once; the system's clipboard command runs in
+        a thread, and the notice says which of the two is known to have worked.
+        """
+        text = self.lotas_app.backend.to_tsv(record)
+        self.app.copy_to_clipboard(text)
         columns = identifying_names(self.lotas_app.row_layout(record))
-        self.notify(CLIPBOARD_NOTICE.format(columns=columns),
-                    title=f"{len(record.rows)} lignes copiées", timeout=8)
+        self.run_system_copy(text, len(record.rows), columns)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="copy")
+    def run_system_copy(self, text: str, rows: int, columns: str) -> None:
+        where = copy_with_commands(text, self.lotas_app.clipboard_commands)
+        self.post_message(Copied(rows, where, columns))
+
+    def on_copied(self, message: Copied) -> None:
+        title, text = copy_notice(message.rows, message.where)
+        notice = CLIPBOARD_NOTICE.format(columns=message.columns)
+        self.notify(f"{text}\n{notice}", title=title, timeout=NOTICE_SECONDS,
+                    severity="information" if message.where else "warning", markup=False)
 
     def action_export(self) -> None:
         record = self._require_draw()
@@ -434,8 +552,26 @@ class MainScreen(Screen[None]):
         def done(path: Path | None) -> None:
             if path is not None:
                 bar.choose_folder(path)
+                self.save_form()
 
-        self.app.push_screen(FolderPicker(start), done)
+        self.app.push_screen(FolderPicker(start, self.archive_line), done)
+
+    def archive_line(self, folder: Path) -> str:
+        """Which archive a draw would read in ``folder``, or why none (folder picker)."""
+        from lotas_core.errors import LotasError
+
+        finess = self.form_finess()
+        if len(finess) != 9:
+            return "Indiquez le FINESS pour savoir quelle archive sera utilisée."
+        try:
+            path = self.lotas_app.backend.archive_to_use(
+                self.lotas_app.settings.campaign, folder, finess)
+        except LotasError as exc:
+            return exc.message_fr
+        return f"Archive qui sera utilisée : {path.name}" if path is not None else ""
+
+    def action_settings_key(self) -> None:
+        self.action_settings()
 
     def action_settings(self) -> None:
         self.lotas_app.settings = self.form_settings()
@@ -455,6 +591,13 @@ class MainScreen(Screen[None]):
         if not self.query_one(ProgressRow).tasks:
             self.app.exit(0)
             return
+        asking = self.app.screen
+        if isinstance(asking, ConfirmDialog) and asking.id == QUIT_DIALOG:
+            asking.dismiss(True)  # Ctrl+C again while the question shows: yes
+            return
+        if self._quit_when_idle:
+            self.notify("lotas se fermera à la fin de l'opération en cours.")
+            return
 
         def done(answer: bool | None) -> None:
             if answer:
@@ -463,4 +606,4 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(ConfirmDialog(
             "Quitter", "Une opération est en cours (voir la barre de progression). "
-                       "Quitter dès qu'elle sera terminée ?"), done)
+                       "Quitter dès qu'elle sera terminée ?", id=QUIT_DIALOG), done)

@@ -34,6 +34,7 @@ from lotas_tui.transport_fields import DIRECT, DIRECT_FIELDS, EPOP, resolve
 from lotas_tui.widgets.dialogs import ConfirmDialog
 from lotas_tui.widgets.epop_form import EpopForm
 from lotas_tui.widgets.options_form import OptionsForm
+from lotas_tui.widgets.toggles import Box, Choice, Radio
 
 if TYPE_CHECKING:
     from lotas_tui.app import LotasApp
@@ -56,6 +57,8 @@ class SettingsScreen(Screen[bool]):
     def __init__(self) -> None:
         super().__init__(id="settings")
         self._third_party: dict[str, type] = {}
+        #: The form's values when an error line was shown (None: no error shown).
+        self._error_state: tuple[tuple[str, object], ...] | None = None
 
     @property
     def lotas_app(self) -> LotasApp:
@@ -81,17 +84,18 @@ class SettingsScreen(Screen[bool]):
         yield Static("Paramétrage", id="settings-title", markup=False)
         with TabbedContent(id="settings-tabs", initial="tab-epop"):
             with TabPane("Établissement", id="tab-establishment"):
-                with VerticalScroll():
+                # Not a Tab stop of its own: the first Tab lands on the FINESS field.
+                with VerticalScroll(can_focus=False):
                     with Horizontal(classes="line"):
                         yield Label("FINESS :", classes="field-label")
                         yield Input(settings.finess or "", id="set-finess", max_length=9,
                                     compact=True, placeholder="9 caractères")
-                    with RadioSet(id="set-financing", compact=True):
-                        yield RadioButton("DGF", value=settings.financing != "OQN",
+                    with Choice(id="set-financing", compact=True):
+                        yield Radio("DGF", value=settings.financing != "OQN",
                                           id="set-dgf", compact=True)
-                        yield RadioButton("OQN", value=settings.financing == "OQN",
+                        yield Radio("OQN", value=settings.financing == "OQN",
                                           id="set-oqn", compact=True)
-                    yield Checkbox(
+                    yield Box(
                         "Copier le tirage dans le presse-papier dès qu'il est fait",
                         settings.ui.copy_after_draw, id="set-copy-after-draw", compact=True,
                     )
@@ -101,11 +105,11 @@ class SettingsScreen(Screen[bool]):
             for name, cls in self._third_party.items():
                 title = getattr(cls, "title_fr", name)
                 with TabPane(str(title), id=f"tab-tp-{name}"):
-                    with VerticalScroll():
+                    with VerticalScroll(can_focus=False):
                         if models.get(name) is not None:
                             yield OptionsForm(models[name], settings.transport_options(name),
                                               id=f"form-{name}")
-                        yield Checkbox("Transmettre avec ce transport",
+                        yield Box("Transmettre avec ce transport",
                                        settings.transport.name == name, id=f"use-{name}",
                                        compact=True, classes="use-transport")
                         yield Button("Tester", id=f"test-tp-{name}", compact=True,
@@ -113,8 +117,9 @@ class SettingsScreen(Screen[bool]):
                         yield Static("", id=f"test-result-{name}", markup=False,
                                      classes="test-result")
         yield Static("", id="settings-error", markup=False)
+        yield Static("", id="keyring-note", markup=False)
         with Horizontal(id="settings-buttons"):
-            yield Checkbox("Mémoriser les mots de passe dans le trousseau du système",
+            yield Box("Mémoriser les mots de passe dans le trousseau du système",
                            False, id="remember", compact=True)
             yield Button("Enregistrer", id="save", variant="primary", compact=True)
             yield Button("Fermer", id="close", compact=True)
@@ -124,7 +129,70 @@ class SettingsScreen(Screen[bool]):
         app = self.lotas_app
         path = app.config_file or "?"
         state = "" if app.config_found else " (pas encore créé)"
-        return f"Fichier de paramètres : {path}{state}\nDonnées : {app.settings.data_dir}"
+        archives = app.settings.archives
+        folder = ("emplacement par défaut, " if archives.use_default else "") + str(
+            app.archive_folder(app.settings))
+        return (
+            f"Dossier des archives PIVOINE : {folder}\n"
+            "(choisi dans la fenêtre principale ; « Enregistrer » l'enregistre aussi)\n"
+            f"Fichier de paramètres : {path}{state}\nDonnées : {app.settings.data_dir}"
+        )
+
+    # -- keeping the form honest ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Ctrl+R and Ctrl+G act only while their buttons are on screen and enabled."""
+        if action not in ("import_proxy", "default_port"):
+            return True
+        tabs = self.query("#settings-tabs").results(TabbedContent)
+        forms = self.query(EpopForm).results(EpopForm)
+        tab, form = next(tabs, None), next(forms, None)
+        if tab is None or form is None or tab.active != "tab-epop":
+            return False
+        button = form.query_one("#import-proxy" if action == "import_proxy" else "#epop-default")
+        return bool(button.display and not button.disabled and form.query_one(
+            "#direct-form" if action == "import_proxy" else "#epop-form").display)
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    @on(RadioSet.Changed)
+    @on(TabbedContent.TabActivated)
+    def _form_changed(self) -> None:
+        """A field changed: error lines about the old values go, the key bar follows."""
+        self.refresh_bindings()
+        # Compared with the values the errors were about: a change message that arrives late
+        # for a value set before the error must not wipe it.
+        if self._error_state is None or self._form_state() == self._error_state:
+            return
+        self._error_state = None
+        self._show_error("")
+        for form in self.query(EpopForm).results(EpopForm):
+            form.clear_error()
+        for line in self.query(".test-result.form-error").results(Static):
+            line.update("")
+            line.remove_class("form-error")
+
+    def _form_state(self) -> tuple[tuple[str, object], ...]:
+        """Every field's value (and the tab shown), to tell whether the form changed."""
+        values: list[tuple[str, object]] = []
+        for widget in self.query("Input, ToggleButton"):
+            values.append((widget.id or "", getattr(widget, "value", None)))
+        return tuple(values)
+
+    def _errors_shown(self) -> None:
+        """An error line is on screen: remember the values it is about."""
+        self._error_state = self._form_state()
+
+    @on(Checkbox.Changed, "#remember")
+    def _remember_changed(self, event: Checkbox.Changed) -> None:
+        from lotas_core.transmission.credentials import keyring_available
+
+        note = self.query_one("#keyring-note", Static)
+        if event.value and not keyring_available():
+            note.update("Aucun trousseau du système n'est disponible sur ce poste : les mots de "
+                        "passe seront oubliés à la fermeture de lotas.")
+        else:
+            note.update("")
 
     @on(Checkbox.Changed, ".use-transport")
     def _use_transport_changed(self, event: Checkbox.Changed) -> None:
@@ -137,6 +205,8 @@ class SettingsScreen(Screen[bool]):
 
     def _show_error(self, text: str) -> None:
         self.query_one("#settings-error", Static).update(text)
+        if text:
+            self._errors_shown()
 
     def _focus_field(self, error: ValueError) -> None:
         """Show the tab of the field the error is about, and put the cursor in it."""
@@ -156,6 +226,8 @@ class SettingsScreen(Screen[bool]):
         return name if name in self._third_party else self.query_one(EpopForm).mode()
 
     def _show_test_result(self, ok: bool | None, text: str, transport: str = "") -> None:
+        if ok is False:
+            self._errors_shown()
         if transport not in self._third_party:
             self.query_one(EpopForm).show_result(ok, text)
             return
@@ -163,6 +235,8 @@ class SettingsScreen(Screen[bool]):
         result.set_class(ok is True, "form-ok")
         result.set_class(ok is False, "form-error")
         result.update(text)
+        if ok is False:
+            self._errors_shown()
 
     def build_settings(self) -> tuple[Any, dict[str, dict[str, str]]]:
         """New settings and session secrets from the form, or ``ValueError`` in French."""
@@ -240,7 +314,15 @@ class SettingsScreen(Screen[bool]):
         self.lotas_app.config_file = path
         self.lotas_app.config_found = True
         self._show_error("")
-        where = " ; mots de passe gardés dans le trousseau" if stored else ""
+        typed = any(values for values in secrets.values())
+        if stored:
+            where = " ; mots de passe gardés dans le trousseau du système"
+        elif typed and self.query_one("#remember", Checkbox).value:
+            where = " ; aucun trousseau disponible : mots de passe oubliés à la fermeture"
+        elif typed:
+            where = " ; mots de passe gardés jusqu'à la fermeture de lotas"
+        else:
+            where = ""
         self.notify(f"Paramètres enregistrés dans {path} (sans les mots de passe{where}).",
                     markup=False)
         self.dismiss(True)
@@ -343,6 +425,8 @@ class SettingsScreen(Screen[bool]):
 
     def on_proxy_imported(self, message: ProxyImported) -> None:
         self.query_one(EpopForm).proxy_imported(message.host, message.port)
+        if not message.host:
+            self._errors_shown()
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +16,11 @@ from textual.widgets import (
     Footer,
     Input,
     Label,
-    RadioButton,
     RadioSet,
     Static,
 )
+
+from lotas_tui.widgets.toggles import Choice, Radio
 
 
 class Dialog(ModalScreen[ScreenResultType]):
@@ -37,8 +39,8 @@ class ConfirmDialog(Dialog[bool]):
         Binding("n,escape", "answer(False)", "Non"),
     ]
 
-    def __init__(self, title: str, question: str) -> None:
-        super().__init__()
+    def __init__(self, title: str, question: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._title = title
         self._question = question
 
@@ -91,9 +93,21 @@ class MessageDialog(Dialog[bool]):
 #: Export formats offered by the screen: format key -> (French label, file suffix).
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {
     "csv": ("CSV", ".csv"),
+    "csv-excel": ("CSV pour Excel (« ; », s'ouvre en colonnes)", ".csv"),
     "xlsx": ("Classeur Excel (XLSX)", ".xlsx"),
     "html": ("Rapport HTML", ".html"),
 }
+
+
+def format_for_suffix(suffix: str, chosen: str) -> str:
+    """A typed ``.xlsx``/``.html``/``.csv`` wins over the format boxes: the file is what it says
+    (``.csv`` keeps the CSV chosen, plain or for Excel)."""
+    if EXPORT_FORMATS[chosen][1] == suffix.lower():
+        return chosen
+    for key, (_, known) in EXPORT_FORMATS.items():
+        if known == suffix.lower():
+            return key
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -127,9 +141,9 @@ class ExportDialog(Dialog[ExportChoice | None]):
         with Vertical(classes="dialog") as box:
             box.border_title = "Exporter le tirage au sort"
             yield Label("Format :")
-            with RadioSet(id="export-format", compact=True):
+            with Choice(id="export-format", compact=True):
                 for index, (fmt, (label, _)) in enumerate(EXPORT_FORMATS.items()):
-                    yield RadioButton(label, value=index == 0, name=fmt, compact=True)
+                    yield Radio(label, value=index == 0, name=fmt, compact=True)
             yield Label("Fichier :")
             yield Input(self._path_for("csv"), id="export-path", compact=True)
             yield Static("", id="export-error", classes="form-error", markup=False)
@@ -166,9 +180,7 @@ class ExportDialog(Dialog[ExportChoice | None]):
             self.query_one("#export-error", Static).update("Indiquez le fichier à écrire.")
             return
         path = Path(text).expanduser()
-        # A typed ".xlsx"/".html"/".csv" wins over the format boxes: the file is what it says.
-        fmt = {suffix: key for key, (_, suffix) in EXPORT_FORMATS.items()}.get(
-            path.suffix.lower(), fmt)
+        fmt = format_for_suffix(path.suffix, fmt)
         error = self.query_one("#export-error", Static)
         if not path.parent.is_dir():
             error.update(f"Le dossier {path.parent} n'existe pas : choisissez un dossier existant.")
@@ -184,14 +196,22 @@ class ExportDialog(Dialog[ExportChoice | None]):
 
 
 class FolderTree(DirectoryTree):
-    """A directory tree that shows folders only."""
+    """A directory tree of folders and the zip archives in them (the PIVOINE backups)."""
 
     def filter_paths(self, paths):  # type: ignore[no-untyped-def]
-        return [path for path in paths if path.is_dir() and not path.name.startswith(".")]
+        return [
+            path for path in paths
+            if not path.name.startswith(".")
+            and (path.is_dir() or path.name.lower().endswith(".zip"))
+        ]
 
 
 class FolderPicker(Dialog[Path | None]):
-    """Pick the PIVOINE archive folder with Textual's ``DirectoryTree``."""
+    """Pick the PIVOINE archive folder with Textual's ``DirectoryTree``.
+
+    The archives are listed with the folders, and under the tree ``describe(folder)`` says
+    which archive a draw would read there (or why none).
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "choose", "Choisir"),
@@ -199,25 +219,37 @@ class FolderPicker(Dialog[Path | None]):
         Binding("escape", "cancel", "Annuler"),
     ]
 
-    def __init__(self, start: Path) -> None:
+    def __init__(self, start: Path, describe: Callable[[Path], str] | None = None) -> None:
         super().__init__()
         self._start = start if start.is_dir() else Path.home()
         self._chosen = self._start
+        self._describe = describe or (lambda folder: "")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -tall") as box:
             box.border_title = "Choisir le dossier des archives PIVOINE"
             yield FolderTree(self._start, id="folder-tree")
-            yield Static(str(self._chosen), id="folder-chosen", markup=False)
+            yield Static(self._chosen_text(self._chosen), id="folder-chosen", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Choisir", id="choose", variant="primary")
                 yield Button("Dossier parent", id="up")
                 yield Button("Annuler", id="cancel")
         yield Footer(compact=True)
 
+    def _chosen_text(self, folder: Path) -> str:
+        line = self._describe(folder)
+        return f"Dossier : {folder}" + (f"\n{line}" if line else "")
+
+    def _choose(self, folder: Path) -> None:
+        self._chosen = folder
+        self.query_one("#folder-chosen", Static).update(self._chosen_text(folder))
+
     def on_directory_tree_directory_selected(self, event: DirectoryTree.DirectorySelected) -> None:
-        self._chosen = event.path
-        self.query_one("#folder-chosen", Static).update(str(event.path))
+        self._choose(event.path)
+
+    def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        """An archive picked: its folder is the one chosen."""
+        self._choose(event.path.parent)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -236,8 +268,7 @@ class FolderPicker(Dialog[Path | None]):
         tree = self.query_one(FolderTree)
         parent = Path(tree.path).parent
         tree.path = parent
-        self._chosen = parent
-        self.query_one("#folder-chosen", Static).update(str(parent))
+        self._choose(parent)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
+from lotas_core.transmission.addresses import address_problem
 from lotas_tui.formatting import FieldError, parse_port
 from lotas_tui.transport_fields import (
     DIRECT,
@@ -25,6 +26,7 @@ from lotas_tui.transport_fields import (
     read_form_values,
     write_form_values,
 )
+from lotas_tui.widgets.toggles import Box, Choice, Radio
 
 
 def _text(value: Any) -> str:
@@ -57,13 +59,13 @@ class EpopForm(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         settings, direct, epop, secrets = self._settings, self._direct, self._epop, self._secrets
-        with RadioSet(id="mode", compact=True):
-            yield RadioButton("Connexion directe", id="mode-direct", compact=True,
+        with Choice(id="mode", compact=True):
+            yield Radio("Connexion directe", id="mode-direct", compact=True,
                               value=settings.transport.name != EPOP)
-            yield RadioButton("Utiliser un serveur epop", id="mode-epop",
+            yield Radio("Utiliser un serveur epop", id="mode-epop",
                               compact=True, value=settings.transport.name == EPOP)
         with Vertical(id="direct-form", classes="transport-form"):
-            yield Checkbox("Utiliser un proxy pour se connecter à ePMSI",
+            yield Box("Utiliser un proxy pour se connecter à ePMSI",
                            bool(direct.get("use_proxy")), id="use-proxy",
                            compact=True)
             with Vertical(id="proxy-fields", classes="indent"):
@@ -74,7 +76,7 @@ class EpopForm(VerticalScroll):
                                       direct.get("proxy_port"), max_length=6)
                 yield Button("Importer les paramètres de proxy", id="import-proxy",
                              compact=True)
-                yield Checkbox("Utiliser une authentification par mot de passe",
+                yield Box("Utiliser une authentification par mot de passe",
                                bool(direct.get("use_auth")), id="use-auth",
                                compact=True)
                 with Horizontal(classes="line indent", id="auth-fields"):
@@ -98,7 +100,7 @@ class EpopForm(VerticalScroll):
                 yield from _field("N° du port à utiliser :", "epop-port",
                                   epop.get("port") or EPOP_DEFAULT_PORT, max_length=6)
                 yield Button("Défaut", id="epop-default", compact=True)
-            yield Checkbox("Crypter la transmission vers le serveur e-POP",
+            yield Box("Crypter la transmission vers le serveur e-POP",
                            bool(epop.get("encrypt")), id="epop-encrypt",
                            compact=True)
             yield Button("Tester", id="test-epop", compact=True,
@@ -131,6 +133,12 @@ class EpopForm(VerticalScroll):
         self._refresh_enabled()
         self.show_result(None, "")
 
+    def clear_error(self) -> None:
+        """Forget an error line once a field changed (it may be fixed): no stale errors."""
+        result = self.query_one("#test-result", Static)
+        if result.has_class("form-error"):
+            self.show_result(None, "")
+
     def show_result(self, ok: bool | None, text: str) -> None:
         """The test result, in green, or the manual's error sentence, in red."""
         result = self.query_one("#test-result", Static)
@@ -147,10 +155,15 @@ class EpopForm(VerticalScroll):
         if not host:
             self.show_result(False, "Aucun proxy n'est défini sur cet ordinateur.")
             return
+        # An imported proxy is a proxy to use: tick the box, or saving would drop it.
+        with self.prevent(Checkbox.Changed):
+            self.query_one("#use-proxy", Checkbox).value = True
+        self._refresh_enabled()
         self.query_one("#proxy-host", Input).value = host
         if port:
             self.query_one("#proxy-port", Input).value = str(port)
-        self.show_result(True, f"Proxy importé : {host}:{port or ''}")
+        self.show_result(True, f"Proxy importé : {host}:{port or ''} "
+                               "(« Utiliser un proxy » est coché).")
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -186,6 +199,10 @@ class EpopForm(VerticalScroll):
             direct.update(use_proxy="manual", proxy_host=host, proxy_port=self._port("#proxy-port"))
         if use_auth:
             direct["proxy_user"] = self.query_one("#proxy-user", Input).value.strip()
+            if not direct["proxy_user"]:
+                raise FieldError(
+                    "Indiquez l'utilisateur du proxy (ou décochez « Utiliser une authentification "
+                    "par mot de passe »).", "#proxy-user")
         direct_secrets = secrets.setdefault(DIRECT, {})
         password = self.query_one("#proxy-password", Input).value
         if use_auth and password:
@@ -205,6 +222,10 @@ class EpopForm(VerticalScroll):
         }
         if self.mode() == EPOP and not epop["host"]:
             raise FieldError("Indiquez l'adresse IP du serveur e-POP.", "#epop-host")
+        problem = address_problem(epop["host"]) if epop["host"] else None
+        if problem is not None:
+            raise FieldError(f"Adresse IP du serveur invalide « {epop['host']} » : {problem}.",
+                             "#epop-host")
         if epop["host"]:
             options[EPOP] = write_form_values(
                 EPOP_FIELDS, models.get(EPOP), options.get(EPOP, {}), epop

@@ -9,10 +9,11 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton
 
 from lotas_tui.formatting import display_path
 from lotas_tui.messages import FinessChanged
+from lotas_tui.widgets.toggles import Box, Choice, Radio
 
 
 class EstablishmentBar(Horizontal):
@@ -39,14 +40,14 @@ class EstablishmentBar(Horizontal):
                 yield Label("FINESS : ", classes="field-label")
                 yield Input(settings.finess or "", id="finess", max_length=9, compact=True,
                             placeholder="9 caractères")
-            with RadioSet(id="financing", compact=True):
-                yield RadioButton("DGF", value=settings.financing != "OQN", id="fin-dgf",
+            with Choice(id="financing", compact=True):
+                yield Radio("DGF", value=settings.financing != "OQN", id="fin-dgf",
                                   compact=True)
-                yield RadioButton("OQN", value=settings.financing == "OQN", id="fin-oqn",
+                yield Radio("OQN", value=settings.financing == "OQN", id="fin-oqn",
                                   compact=True)
         with Vertical(id="archives", classes="box") as box:
             box.border_title = "Emplacement des archives PIVOINE"
-            yield Checkbox("Utiliser l'emplacement par défaut (recommandé)",
+            yield Box("Utiliser l'emplacement par défaut (recommandé)",
                            settings.archives.use_default, id="use-default", compact=True)
             with Horizontal(classes="line"):
                 yield Input(display_path(self._archive_folder(settings)), id="archive-path",
@@ -89,6 +90,16 @@ class EstablishmentBar(Horizontal):
         self.query_one("#archive-path", Input).value = display_path(
             self._archive_folder(settings)
         )
+
+    @property
+    def save_state(self) -> str:
+        return str(self.query_one("#archives").border_subtitle or "")
+
+    def show_save_state(self, text: str) -> None:
+        """Say on the boxes' lower border whether what they show is saved (the narrow FINESS
+        box keeps the end: "non enregistré")."""
+        self.query_one("#archives").border_subtitle = text
+        self.query_one("#identification").border_subtitle = text.split(" : ")[-1]
 
     def choose_folder(self, path: Path) -> None:
         """A folder picked in the dialog: the default box is unticked."""

@@ -17,6 +17,7 @@ from textual.widgets import Checkbox, Input, Label
 
 from lotas_core.settings import SECRET_KEY_MARKERS
 from lotas_tui.formatting import OPTIONS_MODEL_FAILED_FR, FieldError, validation_error_fr
+from lotas_tui.widgets.toggles import Box
 
 
 def is_secret(name: str) -> bool:
@@ -52,7 +53,7 @@ class OptionsForm(Vertical):
             kind = _base_type(info.annotation)
             current = self._values.get(name, info.get_default(call_default_factory=True))
             if kind is bool:
-                yield Checkbox(field_label(name, info), bool(current), id=self._widget_id(name),
+                yield Box(field_label(name, info), bool(current), id=self._widget_id(name),
                                compact=True)
                 continue
             with Horizontal(classes="line"):
