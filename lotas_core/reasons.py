@@ -131,7 +131,11 @@ def os_reason_fr(error: OSError) -> str:
         return "nom d'ordinateur introuvable"
     if isinstance(error, TimeoutError):
         return "délai dépassé"
-    return OS_REASONS_FR.get(error.errno or -1, OS_REASON_UNKNOWN)
+    if error.errno in OS_REASONS_FR:
+        return OS_REASONS_FR[error.errno]
+    # No English words: the code's name is what a technician searches for.
+    code = errno.errorcode.get(error.errno, "") if isinstance(error.errno, int) else ""
+    return f"{OS_REASON_UNKNOWN} ({code})" if code else OS_REASON_UNKNOWN
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:

@@ -143,5 +143,9 @@ def test_os_reasons_are_french() -> None:
     assert os_reason_fr(PermissionError(errno.EACCES, "Permission denied")) == "permission refusée"
     assert os_reason_fr(OSError(errno.ENOSPC, "No space left on device")) == "disque plein"
     assert os_reason_fr(OSError(errno.EXDEV, "Invalid cross-device link")) == (
-        "Invalid cross-device link"  # an unknown code keeps the system's words
+        "déplacement impossible entre deux disques"
+    )
+    # A code the table does not know: no English words, the code's name for a technician.
+    assert os_reason_fr(OSError(errno.ENOTSOCK, "Socket operation on non-socket")) == (
+        "erreur du système (ENOTSOCK)"
     )
