@@ -75,9 +75,7 @@ class Backend:
 
     def archive_to_use(self, campaign_id: str, folder: Path, finess: str) -> Path | None:
         """The archive a draw would read in ``folder`` (``ArchiveError`` if there is none)."""
-        campaign = self.lotas.campaign(campaign_id)
-        source = self.lotas.record_source(campaign.record_source)
-        return source.locate(folder, finess)
+        return self.lotas.locate_archive(campaign_id, folder, finess)
 
     def verify(self, settings: Settings, draw_id: str, folder: Path | None = None
                ) -> tuple[bool, str]:

@@ -365,6 +365,18 @@ class Lotas:
         records = call_plugin(origin, what, source.read, folder, finess, campaign, progress)
         return checks.of_type(origin, what, records, Records, "Records")
 
+    def locate_archive(self, campaign_id: str, folder: Path, finess: str) -> Path | None:
+        """The archive a draw of ``campaign_id`` would read in ``folder`` (``RecordSource.locate``;
+        ``ArchiveError`` when there is none, ``None`` when the source cannot tell)."""
+        campaign = self.campaign(campaign_id)
+        source = self.record_source(campaign.record_source)
+        origin = self.origin_of(source)
+        what = f"locate (source « {source.id} »)"
+        found = call_plugin(origin, what, source.locate, folder, finess)
+        if found is not None and not isinstance(found, Path):
+            raise PluginFault.invalid(origin, what, "ne renvoie pas un chemin")
+        return found
+
     def patient_facts(self, campaign: Campaign, records: Records) -> pd.DataFrame:
         import pandas as pd
 

@@ -201,7 +201,7 @@ def test_the_screen_loads_without_a_broken_plugin_and_names_it() -> None:
 #: Methods of what plugins register; only the facade (plugin_host) calls them.
 PLUGIN_METHODS = ("patient_facts", "patient_rows", "excludes", "archive_folder_name",
                   "size_notice", "write_demo_archive", "delivery_status", "funnel_labels",
-                  "row_layout")
+                  "row_layout", "locate")
 
 
 def test_the_core_and_the_screen_call_plugin_methods_only_through_the_facade() -> None:
