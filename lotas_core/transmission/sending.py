@@ -178,7 +178,9 @@ def transmit(
                 f"{' ; '.join(problems)} Rien n'a été transmis ; voyez « lotas history --check ».",
                 f"draw {draw.draw_id} fails the history check; not transmitted",
             )
-        layout = lotas.row_layout(draw.campaign_id)
+        # What may leave is the campaign's say: a draw of a campaign no longer installed is not
+        # sent (an unknown campaign is a UsageError naming the installed ones).
+        layout = lotas.row_layout(lotas.campaign(draw.campaign_id).id)
         transport = make_transport(lotas, settings, transport_name, credentials)
         with _closing(lotas, transport):
             receipt = lotas.send(transport, build_payload(draw, settings, layout))

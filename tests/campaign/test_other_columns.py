@@ -238,3 +238,26 @@ def test_the_screen_shows_the_campaign(lotas, archives, data_dir):
                        for n in app._notifications)
 
     asyncio.run(scenario())
+
+
+def test_a_campaign_without_a_demo_archive_says_so(lotas, capsys, tmp_path):
+    code, out, err = run(capsys, "demo-archive", str(tmp_path))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and f"« {CAMPAIGN} » ne fournit pas d'archive" in err
+
+
+def test_a_draw_of_a_campaign_no_longer_installed_exports_but_is_not_sent(
+        lotas, archives, capsys, data_dir, monkeypatch):
+    code, out, err = run(capsys, "draw", "--format", "json")
+    assert code == 0, err
+    draw_id = json.loads(out)["draw_id"]
+    shipped_only = Lotas(get_plugin_manager())
+    monkeypatch.setattr(CommandContext, "lotas", property(lambda self: shipped_only))
+    monkeypatch.setenv("LOTAS_CAMPAIGN", "psy_sma_2021")
+    code, out, err = run(capsys, "export", draw_id, "--format", "tsv")
+    assert code == 0, err
+    assert set(out.splitlines()[0].split("\t")) == {"NUMTAS", "TYPECH", "DERNIERE", "NIP",
+                                                    "NB_VISITES", "UNITE", "MOTIFS"}
+    code, out, err = run(capsys, "transmit", draw_id)
+    assert code == 2 and f"« {CAMPAIGN} »" in err
+    assert not list(data_dir.glob("outbox/*.json"))
