@@ -223,3 +223,31 @@ def test_the_core_and_the_screen_call_plugin_methods_only_through_the_facade() -
                     if match.group(1) not in allowed:
                         found.append(f"{path.relative_to(root)}:{number}: {match.group(0)}")
     assert found == []
+
+
+class LostSource:
+    """A record source whose ``locate`` breaks (the folder picker asks it)."""
+
+    id = "none"
+
+    def read(self, folder, finess, campaign, progress=None):  # pragma: no cover - not run here
+        raise NotImplementedError
+
+    def locate(self, folder, finess):
+        raise KeyError("IPP 0099887766")
+
+
+class LostSources:
+    @hookimpl
+    def lotas_register_record_sources(self, register):
+        from lotas_core.reading.records import RecordSource
+
+        register(type("Lost", (LostSource, RecordSource), {})())
+
+
+def test_locating_the_archive_is_a_fault_boundary(tmp_path) -> None:
+    lotas = lotas_with(("dummy_campaign", Campaigns()), ("lost_sources", LostSources()))
+    with pytest.raises(PluginFault) as info:
+        lotas.locate_archive("dummy", tmp_path, "000000001")
+    assert "« lost_sources »" in info.value.user_message and "locate" in info.value.user_message
+    assert "0099887766" not in info.value.user_message
