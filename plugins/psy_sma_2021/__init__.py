@@ -52,6 +52,8 @@ class PsySmaPlugin:
         self.params = params
         self.extra_rules = tuple(extra_rules)
         self.__version__ = version
+        #: What ``lotas plugins`` shows as its module: the family's class and the campaign.
+        self.__name__ = f"{__name__}.PsySmaPlugin({params.campaign_id})"
         self.layouts = {k: v for k, v in (("raa_layout", raa_layout), ("rps_layout", rps_layout))
                         if v is not None}
 

@@ -83,6 +83,7 @@ def test_the_command_line_end_to_end(run_lotas, archive_2020, tmp_path, example_
     listed = {p["name"]: p for p in plugins["plugins"]}[CAMPAIGN]
     assert listed["distribution"] == example_project["name"]
     assert listed["version"] == example_project["version"]
+    assert listed["module"] == f"lotas_plugins.psy_sma_2021.PsySmaPlugin({CAMPAIGN})"
     assert "lotas_eligibility_rules" in listed["hooks"]
     assert CAMPAIGN in plugins["campaigns"]
     detail = plugins["campaign_details"][CAMPAIGN]
