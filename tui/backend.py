@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from lotas_core.reading.records import ProgressCallback
     from lotas_core.selection.pipeline import Selection
     from lotas_core.settings import Settings
-    from lotas_core.transmission.contract import Receipt, Transport
+    from lotas_core.transmission.contract import ManualForm, Receipt, Transport
     from lotas_core.transmission.credentials import Credentials
     from lotas_core.transmission.delivery import Delivery
 
@@ -158,3 +158,24 @@ class Backend:
         """Run a button the transport declares (``Transport.actions``): the options it found,
         by option name; empty when the transport or the action is missing or found nothing."""
         return self.lotas.run_transport_action(transport_name, action_id)
+
+    def manual_forms(self) -> dict[str, str]:
+        """Role of the manual's "Paramétrage ePop" form -> the transport declaring it."""
+        return self.lotas.manual_forms()
+
+    def manual_form(self, transport_name: str) -> ManualForm | None:
+        """Transport ``transport_name``'s declaration for the manual's form, if any."""
+        return self.lotas.manual_form(transport_name)
+
+    def form_values(self, transport_name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The manual form's values (by form key) from the transport's stored options."""
+        return self.lotas.manual_form_values(transport_name, options)
+
+    def form_hints(self, transport_name: str, options: Mapping[str, Any]) -> dict[str, str]:
+        """French hints (by form key) for stored values the manual's form cannot show."""
+        return self.lotas.manual_form_hints(transport_name, options)
+
+    def form_options(self, transport_name: str, options: Mapping[str, Any],
+                     values: Mapping[str, Any]) -> dict[str, Any]:
+        """The transport's options updated with the manual form's values."""
+        return self.lotas.manual_form_options(transport_name, options, values)

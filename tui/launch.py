@@ -9,9 +9,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lotas_core.errors import UsageError
 from lotas_core.reading.demo import DEMO_FINESS
+from lotas_core.transmission.contract import DIRECT_ROLE
 
-DIRECT = "transport_direct"
 #: Where ``--demo`` transmits: the local receiver (``lotas epmsi-server``'s default address).
 DEMO_RECEIVER_PORT = 8765
 DEMO_RECEIVER_URL = f"http://127.0.0.1:{DEMO_RECEIVER_PORT}"
@@ -29,6 +30,14 @@ def prepare_demo(settings: Settings, lotas: Lotas) -> Settings:
     The demo transmits to the local receiver (``lotas epmsi-server``'s address), set here
     explicitly: nothing a demo draws leaves this computer.
     """
+    # The transport of the manual's "Connexion directe" mode, as it declares itself.
+    direct = lotas.manual_forms().get(DIRECT_ROLE)
+    form = lotas.manual_form(direct) if direct is not None else None
+    if direct is None or form is None or "base_url" not in form.fields:
+        raise UsageError(
+            "La démonstration transmet au récepteur local par une connexion directe, mais aucun "
+            "transport de connexion directe n'est installé : réinstallez lotas.",
+            "no transport declares the direct role of the manual's form")
     campaign = lotas.campaign(settings.campaign)
     folder = lotas.archive_folder(settings, campaign.id)
     from lotas_core.fsutil import ensure_private_dir
@@ -44,8 +53,8 @@ def prepare_demo(settings: Settings, lotas: Lotas) -> Settings:
             print(f"lotas : archive de démonstration créée : {target}", file=sys.stderr)
     archives = settings.archives.model_copy(update={"use_default": True})
     options = {name: dict(values) for name, values in settings.transport.options.items()}
-    options.setdefault(DIRECT, {})["base_url"] = DEMO_RECEIVER_URL
-    transport = settings.transport.model_copy(update={"name": DIRECT, "options": options})
+    options.setdefault(direct, {})[form.fields["base_url"]] = DEMO_RECEIVER_URL
+    transport = settings.transport.model_copy(update={"name": direct, "options": options})
     return settings.model_copy(update={"finess": DEMO_FINESS, "archives": archives,
                                        "transport": transport})
 

@@ -7,6 +7,7 @@ plugin; messages name types and sizes, never a value (a value may hold patient d
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -14,7 +15,14 @@ from pydantic import BaseModel
 from lotas_core.plugin_host.boundary import PluginFault, PluginOrigin, type_name
 from lotas_core.reading.records import RecordSource
 from lotas_core.selection.campaign import Campaign, EligibilityRule, SampleSizes
-from lotas_core.transmission.contract import Receipt, Transport
+from lotas_core.transmission.contract import (
+    FORM_FIELDS,
+    FORM_PASSWORDS,
+    FormConverter,
+    ManualForm,
+    Receipt,
+    Transport,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +81,44 @@ def transport_class(origin: PluginOrigin, item: object) -> type[Transport]:
         missing = ", ".join(sorted(getattr(item, "__abstractmethods__", ())))
         raise PluginFault.invalid(origin, what,
                                   f"enregistre {item.__name__} sans les méthodes {missing}")
+    problem = manual_form_problem(getattr(item, "manual_form", None), model)
+    if problem:
+        raise PluginFault.invalid(origin, what, f"enregistre {item.__name__} avec un manual_form "
+                                  f"invalide ({problem})")
     return item
+
+
+def manual_form_problem(form: object, model: type[BaseModel]) -> str:
+    """What is wrong with a transport's ``manual_form`` (French; empty when it is usable)."""
+    if form is None:
+        return ""
+    if not isinstance(form, ManualForm):
+        return f"objet {type_name(form)} au lieu d'un ManualForm"
+    if form.role not in FORM_FIELDS:
+        return f"rôle inconnu, attendu : {', '.join(FORM_FIELDS)}"
+    known = set(model.model_fields)
+    if not isinstance(form.fields, Mapping) or not isinstance(form.password_keys, Mapping) \
+            or not isinstance(form.converters, Mapping):
+        return "fields, password_keys et converters doivent être des dictionnaires"
+    for key, option in form.fields.items():
+        if key not in FORM_FIELDS[form.role]:
+            return f"champ du formulaire inconnu « {key} » pour le rôle {form.role}"
+        if not isinstance(option, str) or option not in known:
+            return f"le champ « {key} » ne renvoie à aucune option de options_model"
+    for key, secret in form.password_keys.items():
+        if key not in FORM_PASSWORDS[form.role] or not _text(secret):
+            return f"mot de passe du formulaire inconnu « {key} » pour le rôle {form.role}"
+    port = form.default_port
+    if port is not None and not (_integer(port) and 1 <= port <= 65535):
+        return "default_port doit être un entier de 1 à 65535"
+    for option, converter in form.converters.items():
+        if option not in form.fields.values():
+            return f"convertisseur d'une option absente du formulaire « {option} »"
+        if not (isinstance(converter, FormConverter) and callable(converter.to_form)
+                and callable(converter.from_form)
+                and (converter.hint_fr is None or callable(converter.hint_fr))):
+            return f"convertisseur de « {option} » qui n'est pas un FormConverter de fonctions"
+    return ""
 
 
 def rules(origin: PluginOrigin, result: object) -> list[EligibilityRule]:

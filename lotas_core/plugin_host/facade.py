@@ -32,7 +32,14 @@ from lotas_core.plugin_host.manager import (
 from lotas_core.reading.records import ProgressCallback, Records, RecordSource
 from lotas_core.selection.campaign import Campaign, EligibilityRule, SampleSizes
 from lotas_core.selection.columns import RowLayout
-from lotas_core.transmission.contract import DeliveryStatus, Payload, Receipt, Transport
+from lotas_core.transmission import manual_form
+from lotas_core.transmission.contract import (
+    DeliveryStatus,
+    ManualForm,
+    Payload,
+    Receipt,
+    Transport,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -472,6 +479,50 @@ class Lotas:
                 origin, what,
                 f"renvoie un objet {type(found).__name__} au lieu d'un dictionnaire d'options")
         return dict(found)
+
+    # -- the manual's "Paramétrage ePop" form --------------------------------------------------
+
+    def manual_forms(self) -> dict[str, str]:
+        """Role of the manual's form (``contract.DIRECT_ROLE``, ``RELAY_ROLE``) -> the name of
+        the transport declaring it (``Transport.manual_form``, checked at registration); the
+        first registered wins, so lotas's own transports keep their roles."""
+        roles: dict[str, str] = {}
+        for name, cls in self._transports.items():
+            form = cls.manual_form
+            if form is not None:
+                roles.setdefault(form.role, name)
+        return roles
+
+    def manual_form(self, name: str) -> ManualForm | None:
+        """The declaration of transport ``name`` (None: unknown or not in the manual's form)."""
+        cls = self._transports.get(name)
+        return cls.manual_form if cls is not None else None
+
+    def manual_form_values(self, name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Form key -> value of transport ``name``'s stored options (its converters run at the
+        fault boundary)."""
+        cls = self._transports.get(name)
+        if cls is None or cls.manual_form is None:
+            return {}
+        return call_plugin(self.origin_of(cls), f"manual_form du transport « {name} »",
+                           manual_form.form_values, cls.manual_form, cls.options_model, options)
+
+    def manual_form_hints(self, name: str, options: Mapping[str, Any]) -> dict[str, str]:
+        """Form key -> French hint for stored values the form cannot show."""
+        cls = self._transports.get(name)
+        if cls is None or cls.manual_form is None:
+            return {}
+        return call_plugin(self.origin_of(cls), f"manual_form du transport « {name} »",
+                           manual_form.form_hints, cls.manual_form, cls.options_model, options)
+
+    def manual_form_options(self, name: str, options: Mapping[str, Any],
+                            values: Mapping[str, Any]) -> dict[str, Any]:
+        """Transport ``name``'s options updated with the form's values (by form key)."""
+        cls = self._transports.get(name)
+        if cls is None or cls.manual_form is None:
+            return dict(options)
+        return call_plugin(self.origin_of(cls), f"manual_form du transport « {name} »",
+                           manual_form.form_options, cls.manual_form, options, values)
 
     def close(self, transport: Transport) -> None:
         """Release a transport's connections (``close()`` is optional in the contract)."""

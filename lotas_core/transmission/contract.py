@@ -12,7 +12,7 @@ answer ``delivery_status(key)`` so that lotas follows the payload to its deliver
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -121,13 +121,64 @@ class TransportAction:
     nothing_fr: str = "Rien n'a été trouvé sur cet ordinateur."
 
 
+#: The two modes of the manual's "Paramétrage ePop" form: a direct connection (proxy, e-PMSI
+#: address and login) and an e-POP relay server (host, port, encrypt).
+DIRECT_ROLE = "direct"
+RELAY_ROLE = "relay"
+#: The form's field keys, by role (what ``ManualForm.fields`` maps to option names).
+FORM_FIELDS: dict[str, tuple[str, ...]] = {
+    DIRECT_ROLE: ("use_proxy", "proxy_host", "proxy_port", "use_auth", "proxy_user", "base_url",
+                  "epmsi_user"),
+    RELAY_ROLE: ("host", "port", "encrypt"),
+}
+#: The form's password fields, by role (what ``ManualForm.password_keys`` maps to secret names).
+FORM_PASSWORDS: dict[str, tuple[str, ...]] = {
+    DIRECT_ROLE: ("proxy_password", "epmsi_password"),
+    RELAY_ROLE: (),
+}
+#: The action (``Transport.actions``) the direct form's "Importer les paramètres de proxy" runs.
+IMPORT_PROXY_ACTION = "import-proxy"
+
+
+@dataclass(frozen=True)
+class FormConverter:
+    """How one option's stored value becomes a form value and back (e.g. a proxy mode shown as
+    a checkbox).
+
+    ``from_form(value, previous, values)`` gets the form value, the stored value before, and
+    every form value (by form key). ``hint_fr(stored)`` is a French hint for a stored value the
+    form cannot show (e.g. "proxy du système"); while there is one, the fields it stands for may
+    stay empty.
+    """
+
+    to_form: Callable[[Any], Any]
+    from_form: Callable[[Any, Any, Mapping[str, Any]], Any]
+    hint_fr: Callable[[Any], str] | None = None
+
+
+@dataclass(frozen=True)
+class ManualForm:
+    """A transport's place in the manual's "Paramétrage ePop" form, so the screen names no
+    transport: the mode it fills (``role``: ``DIRECT_ROLE`` or ``RELAY_ROLE``), the form's
+    field keys (``FORM_FIELDS[role]``) mapped to its option names, the form's password fields
+    (``FORM_PASSWORDS[role]``) mapped to the secret names its credentials ask for, the default
+    port of the "Défaut" button (relay), and converters by option name.
+    """
+
+    role: str
+    fields: Mapping[str, str]
+    password_keys: Mapping[str, str] = field(default_factory=dict)
+    default_port: int | None = None
+    converters: Mapping[str, FormConverter] = field(default_factory=dict)
+
+
 class Transport(ABC):
     """Base class of every transport; subclasses are registered with ``lotas_register_transports``.
 
     ``options`` is an instance of ``options_model``; ``credentials`` gives secrets at use time
     (environment, OS keyring or prompt), so they never sit in the settings file. The settings
-    screen builds its form from ``options_model`` and offers the ``actions``, so it needs no
-    import of the transport's plugin.
+    screen builds its form from ``options_model`` (or shows it as a mode of the manual's form,
+    ``manual_form``) and offers the ``actions``, so it needs no import of the transport's plugin.
     """
 
     name: ClassVar[str]
@@ -135,6 +186,8 @@ class Transport(ABC):
     options_model: ClassVar[type[BaseModel]]
     #: Buttons of the settings form (``TransportAction``); none by default.
     actions: ClassVar[tuple[TransportAction, ...]] = ()
+    #: Its mode of the manual's "Paramétrage ePop" form (``ManualForm``); None: a tab of its own.
+    manual_form: ClassVar[ManualForm | None] = None
 
     @classmethod
     def action(cls, action_id: str) -> TransportAction | None:

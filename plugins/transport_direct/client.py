@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 
 from lotas_core.errors import ConfigError
 from lotas_core.transmission.contract import (
+    IMPORT_PROXY_ACTION,
     AuthenticationFailed,
     Payload,
     ProtocolError,
@@ -43,6 +44,7 @@ from lotas_core.transmission.contract import (
 from lotas_core.transmission.credentials import Credentials, Secret
 from lotas_core.transmission.redaction import redact_credentials
 from lotas_plugins.transport_direct.options import (
+    DIRECT_FORM,
     MSG_NO_BASE_URL,
     DirectOptions,
     imported_proxy_options,
@@ -105,10 +107,11 @@ class DirectTransport(Transport):
     options_model = DirectOptions
     actions = (
         TransportAction(
-            "import-proxy", "Importer les paramètres de proxy", imported_proxy_options,
+            IMPORT_PROXY_ACTION, "Importer les paramètres de proxy", imported_proxy_options,
             nothing_fr="Aucun proxy n'est défini sur cet ordinateur.",
         ),
     )
+    manual_form = DIRECT_FORM
 
     def __init__(self, options: DirectOptions, credentials: Credentials | None = None) -> None:
         super().__init__(options, credentials or Credentials())

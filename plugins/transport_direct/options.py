@@ -10,13 +10,20 @@ from __future__ import annotations
 import ipaddress
 import re
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from lotas_core.transmission.contract import ConnectTimeout, ReadTimeout
+from lotas_core.transmission.contract import (
+    DIRECT_ROLE,
+    ConnectTimeout,
+    FormConverter,
+    ManualForm,
+    ReadTimeout,
+)
 from lotas_core.transmission.redaction import url_credentials_error
 
 #: No address until one is set: a fresh install must not send anywhere by default (the local
@@ -162,3 +169,45 @@ def imported_proxy_options() -> dict[str, Any]:
     if parts.username:
         found.update(proxy_auth=True, proxy_user=parts.username)
     return found
+
+
+# -- its mode of the manual's "Paramétrage ePop" form ("Connexion directe") ----------------------
+
+
+def _proxy_mode_to_form(value: Any) -> bool:
+    """The "Utiliser un proxy" box is ticked for a proxy typed in or the system's."""
+    return value not in (None, "", "none", False)
+
+
+def _proxy_mode_from_form(value: Any, previous: Any, values: Mapping[str, Any]) -> Any:
+    """Unticked: no proxy; a proxy typed in: "manual"; ticked with nothing typed over the
+    system's proxy: still the system's."""
+    if isinstance(value, str):
+        return value
+    if not value:
+        return "none"
+    if values.get("proxy_host"):
+        return "manual"
+    return previous if previous == "system" else "manual"
+
+
+def _proxy_mode_hint(value: Any) -> str:
+    return "proxy du système" if value == "system" else ""
+
+
+DIRECT_FORM = ManualForm(
+    role=DIRECT_ROLE,
+    fields={
+        "use_proxy": "proxy_mode",
+        "proxy_host": "proxy_host",
+        "proxy_port": "proxy_port",
+        "use_auth": "proxy_auth",
+        "proxy_user": "proxy_user",
+        "base_url": "base_url",
+        "epmsi_user": "epmsi_user",
+    },
+    # The names ``lotas_core.transmission.credentials`` resolves (never in the settings file).
+    password_keys={"proxy_password": "proxy_password", "epmsi_password": "epmsi_password"},
+    converters={"proxy_mode": FormConverter(_proxy_mode_to_form, _proxy_mode_from_form,
+                                            _proxy_mode_hint)},
+)

@@ -30,10 +30,12 @@ from lotas_core.errors import ConfigError
 from lotas_core.french import french_time
 from lotas_core.transmission.addresses import address_problem
 from lotas_core.transmission.contract import (
+    RELAY_ROLE,
     CertificateChanged,
     ClientNotAllowed,
     ConnectTimeout,
     DeliveryStatus,
+    ManualForm,
     Payload,
     ProtocolError,
     ReadTimeout,
@@ -174,6 +176,11 @@ class EpopTransport(Transport):
     name = "transport_epop"
     title_fr = "Utiliser un serveur e-POP"
     options_model = EpopOptions
+    #: The manual's "Utiliser un serveur epop" mode of its "Paramétrage ePop" form.
+    manual_form = ManualForm(
+        role=RELAY_ROLE, fields={"host": "host", "port": "port", "encrypt": "encrypt"},
+        default_port=p.DEFAULT_PORT,
+    )
 
     def __init__(self, options: EpopOptions, credentials: Credentials | None = None) -> None:
         super().__init__(options, credentials or Credentials())

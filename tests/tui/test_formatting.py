@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lotas_core.transmission.manual_form import form_hints, form_options, form_values
 from lotas_plugins.psy_sma_2021.campaign import PsySma2021
 from lotas_plugins.psy_sma_2021.rules import default_rules
 from lotas_tui.formatting import (
@@ -13,7 +14,6 @@ from lotas_tui.formatting import (
     ordered_funnel,
     parse_port,
 )
-from lotas_tui.transport_fields import DIRECT_FIELDS, read_form_values, write_form_values
 
 
 @pytest.mark.parametrize("text", ["0", "65536", "-1", "abc", "", "3128x"])
@@ -47,17 +47,24 @@ def test_small_helpers(monkeypatch, tmp_path):
 
 
 def test_direct_form_maps_onto_the_options_model():
-    from lotas_plugins.transport_direct.options import DirectOptions
+    from lotas_plugins.transport_direct.options import DIRECT_FORM, DirectOptions
 
-    values = read_form_values(DIRECT_FIELDS, DirectOptions, {"proxy_mode": "system"})
+    values = form_values(DIRECT_FORM, DirectOptions, {"proxy_mode": "system"})
     assert values["use_proxy"] is True and values["proxy_port"] is None
-    options = write_form_values(
-        DIRECT_FIELDS, DirectOptions, {"proxy_mode": "none", "read_timeout": 5.0},
+    assert form_hints(DIRECT_FORM, DirectOptions, {"proxy_mode": "system"}) == {
+        "use_proxy": "proxy du système"}
+    assert form_hints(DIRECT_FORM, DirectOptions, {}) == {}
+    options = form_options(
+        DIRECT_FORM, {"proxy_mode": "none", "read_timeout": 5.0},
         {"use_proxy": True, "proxy_host": "p", "proxy_port": 8080, "use_auth": False},
     )
     assert options == {"proxy_mode": "manual", "read_timeout": 5.0, "proxy_host": "p",
                        "proxy_port": 8080, "proxy_auth": False}
     DirectOptions.model_validate(options)
-    assert write_form_values(DIRECT_FIELDS, DirectOptions, {}, {"use_proxy": False}) == {
-        "proxy_mode": "none"
-    }
+    assert form_options(DIRECT_FORM, {}, {"use_proxy": False}) == {"proxy_mode": "none"}
+    # Ticked over the system's proxy with nothing typed: still the system's; typed: manual.
+    assert form_options(DIRECT_FORM, {"proxy_mode": "system"}, {"use_proxy": True}) == {
+        "proxy_mode": "system"}
+    assert form_options(DIRECT_FORM, {"proxy_mode": "system"},
+                        {"use_proxy": True, "proxy_host": "p", "proxy_port": 1})["proxy_mode"] \
+        == "manual"

@@ -28,9 +28,10 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
+from lotas_core.transmission.contract import IMPORT_PROXY_ACTION
 from lotas_tui.formatting import OPTIONS_MODEL_FAILED_FR, FieldError, validation_error_fr
 from lotas_tui.messages import CertificateToTrust, ConnectionTested, ProxyImported
-from lotas_tui.transport_fields import DIRECT, DIRECT_FIELDS, EPOP, resolve
+from lotas_tui.transport_fields import DIRECT_ROLE, FormMode, form_modes
 from lotas_tui.widgets.dialogs import ConfirmDialog
 from lotas_tui.widgets.epop_form import EpopForm
 from lotas_tui.widgets.options_form import OptionsForm
@@ -38,8 +39,6 @@ from lotas_tui.widgets.toggles import Box, Choice, Radio
 
 if TYPE_CHECKING:
     from lotas_tui.app import LotasApp
-
-SHIPPED = (DIRECT, EPOP)
 
 
 class SettingsScreen(Screen[bool]):
@@ -57,6 +56,8 @@ class SettingsScreen(Screen[bool]):
     def __init__(self) -> None:
         super().__init__(id="settings")
         self._third_party: dict[str, type] = {}
+        #: Role of the manual's form -> its mode (the transport declaring it).
+        self._modes: dict[str, FormMode] = {}
         #: The form's values when an error line was shown (None: no error shown).
         self._error_state: tuple[tuple[str, object], ...] | None = None
 
@@ -79,8 +80,10 @@ class SettingsScreen(Screen[bool]):
     def compose(self) -> ComposeResult:
         settings = self.lotas_app.settings
         models = self._models()
-        self._third_party = {n: c for n, c in self._transports().items() if n not in SHIPPED}
-        secrets = self.lotas_app.session_secrets.get(DIRECT, {})
+        self._modes = form_modes(self.lotas_app.backend, settings)
+        in_form = {mode.transport for mode in self._modes.values()}
+        self._third_party = {n: c for n, c in self._transports().items() if n not in in_form}
+        secrets = self.lotas_app.session_secrets
         yield Static("Paramétrage", id="settings-title", markup=False)
         with TabbedContent(id="settings-tabs", initial="tab-epop"):
             with TabPane("Établissement", id="tab-establishment"):
@@ -101,7 +104,7 @@ class SettingsScreen(Screen[bool]):
                     )
                     yield Static(self._where_text(), id="config-where", markup=False)
             with TabPane("Paramétrage ePop", id="tab-epop"):
-                yield EpopForm(settings, models, secrets, id="epop")
+                yield EpopForm(settings, self._modes, secrets, self.lotas_app.backend, id="epop")
             for name, cls in self._third_party.items():
                 title = getattr(cls, "title_fr", name)
                 with TabPane(str(title), id=f"tab-tp-{name}"):
@@ -254,7 +257,7 @@ class SettingsScreen(Screen[bool]):
         options = {name: dict(values) for name, values in settings.transport.options.items()}
         secrets = {name: dict(values) for name, values in self.lotas_app.session_secrets.items()}
 
-        name = self.query_one(EpopForm).read(options, secrets, models)
+        name = self.query_one(EpopForm).read(options, secrets)
         for tp_name in self._third_party:
             forms = list(self.query(f"#form-{tp_name}").results(OptionsForm))
             if forms:
@@ -265,7 +268,7 @@ class SettingsScreen(Screen[bool]):
                     secrets[tp_name] = tp_secrets
             if self.query_one(f"#use-{tp_name}", Checkbox).value:
                 name = tp_name
-        if name in SHIPPED:
+        if name in {mode.transport for mode in self._modes.values()}:
             self._check_model(models.get(name), options.get(name, {}), secrets.get(name))
 
         transport = settings.transport.model_copy(update={"name": name, "options": options})
@@ -414,11 +417,13 @@ class SettingsScreen(Screen[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import-proxy")
     def run_import_proxy(self) -> None:
-        """The direct transport's own "import-proxy" action (``Transport.actions``)."""
+        """The direct-mode transport's own "import-proxy" action (``Transport.actions``)."""
         backend = self.lotas_app.backend
-        found = backend.run_transport_action(DIRECT, "import-proxy")
-        model = getattr(backend.transports().get(DIRECT), "options_model", None)
-        names = resolve(DIRECT_FIELDS, model)
+        mode = self._modes.get(DIRECT_ROLE)
+        if mode is None:
+            return
+        found = backend.run_transport_action(mode.transport, IMPORT_PROXY_ACTION)
+        names = mode.declaration.fields
         host = str(found.get(names.get("proxy_host", ""), "") or "")
         port = found.get(names.get("proxy_port", ""))
         self.post_message(ProxyImported(host, int(port) if port else None))

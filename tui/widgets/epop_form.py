@@ -1,7 +1,8 @@
 """The manual's "Paramétrage ePop" tab: "Connexion directe" or "Utiliser un serveur epop".
 
 Words and enabling rules are the manual's (``docs/ui.md``); the form's values are mapped
-onto the transports' options models by ``lotas_tui.transport_fields``.
+onto the options of the transports declaring each mode (``Transport.manual_form``, found by
+``lotas_tui.transport_fields``); a mode no installed transport declares is not shown.
 """
 
 from __future__ import annotations
@@ -13,19 +14,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
+from lotas_core.errors import LotasError
 from lotas_core.transmission.addresses import address_problem
 from lotas_tui.formatting import FieldError, parse_port
-from lotas_tui.transport_fields import (
-    DIRECT,
-    DIRECT_FIELDS,
-    DIRECT_PASSWORD_KEY,
-    EPMSI_PASSWORD_KEY,
-    EPOP,
-    EPOP_DEFAULT_PORT,
-    EPOP_FIELDS,
-    read_form_values,
-    write_form_values,
-)
+from lotas_tui.transport_fields import DIRECT_ROLE, RELAY_ROLE, FormMode
 from lotas_tui.widgets.toggles import Box, Choice, Radio
 
 
@@ -45,25 +37,33 @@ class EpopForm(VerticalScroll):
     #: Not a Tab stop of its own: its fields are (focusing one scrolls it into view).
     can_focus = False
 
-    def __init__(self, settings: Any, models: dict[str, Any], secrets: dict[str, str],
-                 **kwargs: Any) -> None:
+    def __init__(self, settings: Any, modes: dict[str, FormMode],
+                 secrets: dict[str, dict[str, str]], backend: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._settings = settings
-        self._direct = read_form_values(DIRECT_FIELDS, models.get(DIRECT),
-                                        settings.transport_options(DIRECT))
-        self._epop = read_form_values(EPOP_FIELDS, models.get(EPOP),
-                                      settings.transport_options(EPOP))
-        self._secrets = secrets
-        mode = settings.transport_options(DIRECT).get("proxy_mode")
-        self._proxy_hint = "proxy du système" if mode == "system" else ""
+        self._modes = modes
+        self._backend = backend
+        self._direct_mode = modes.get(DIRECT_ROLE)
+        self._relay_mode = modes.get(RELAY_ROLE)
+        self._direct = self._direct_mode.values if self._direct_mode else {}
+        self._epop = self._relay_mode.values if self._relay_mode else {}
+        direct_secrets = secrets.get(self._direct_mode.transport, {}) if self._direct_mode else {}
+        self._secrets = {key: direct_secrets.get(self._secret_key(key) or "", "")
+                         for key in ("proxy_password", "epmsi_password")}
+        self._proxy_hint = self._direct_mode.hints.get("use_proxy", "") if self._direct_mode else ""
+        port = self._relay_mode.declaration.default_port if self._relay_mode else None
+        self._default_port = port
+
+    def _secret_key(self, password_field: str) -> str | None:
+        return self._direct_mode.secret_key(password_field) if self._direct_mode else None
 
     def compose(self) -> ComposeResult:
-        settings, direct, epop, secrets = self._settings, self._direct, self._epop, self._secrets
+        direct, epop, secrets = self._direct, self._epop, self._secrets
         with Choice(id="mode", compact=True):
             yield Radio("Connexion directe", id="mode-direct", compact=True,
-                              value=settings.transport.name != EPOP)
+                        value=not self._relay_chosen())
             yield Radio("Utiliser un serveur epop", id="mode-epop",
-                              compact=True, value=settings.transport.name == EPOP)
+                        compact=True, value=self._relay_chosen())
         with Vertical(id="direct-form", classes="transport-form"):
             yield Box("Utiliser un proxy pour se connecter à ePMSI",
                            bool(direct.get("use_proxy")), id="use-proxy",
@@ -82,7 +82,7 @@ class EpopForm(VerticalScroll):
                 with Horizontal(classes="line indent", id="auth-fields"):
                     yield from _field("Utilisateur :", "proxy-user", direct.get("proxy_user"))
                     yield from _field("Mot de passe :", "proxy-password",
-                                      secrets.get(DIRECT_PASSWORD_KEY), password=True)
+                                      secrets.get("proxy_password"), password=True)
             with Vertical(id="epmsi-account", classes="subbox") as box:
                 box.border_title = "Compte e-PMSI (propre à lotas)"
                 with Horizontal(classes="line"):
@@ -91,14 +91,14 @@ class EpopForm(VerticalScroll):
                     yield from _field("Identifiant e-PMSI :", "epmsi-user",
                                       direct.get("epmsi_user"))
                     yield from _field("Mot de passe :", "epmsi-password",
-                                      secrets.get(EPMSI_PASSWORD_KEY), password=True)
+                                      secrets.get("epmsi_password"), password=True)
             yield Button("Tester", id="test-direct", compact=True,
                          classes="test-button")
         with Vertical(id="epop-form", classes="transport-form"):
             with Horizontal(classes="line"):
                 yield from _field("Adresse IP du serveur :", "epop-host", epop.get("host"))
                 yield from _field("N° du port à utiliser :", "epop-port",
-                                  epop.get("port") or EPOP_DEFAULT_PORT, max_length=6)
+                                  epop.get("port") or self._default_port or "", max_length=6)
                 yield Button("Défaut", id="epop-default", compact=True)
             yield Box("Crypter la transmission vers le serveur e-POP",
                            bool(epop.get("encrypt")), id="epop-encrypt",
@@ -108,17 +108,34 @@ class EpopForm(VerticalScroll):
         yield Static("", id="test-result", markup=False)
 
     def on_mount(self) -> None:
+        # Only the modes an installed transport declares are offered.
+        self.query_one("#mode-direct").display = self._direct_mode is not None
+        self.query_one("#mode-epop").display = self._relay_mode is not None
+        self.query_one("#mode").display = len(self._modes) > 1
+        self.query_one("#epop-default").display = self._default_port is not None
         self._refresh_enabled()
+
+    def _relay_chosen(self) -> bool:
+        """The relay mode is chosen when its transport is the chosen one (or the only mode)."""
+        if self._relay_mode is None:
+            return False
+        return (self._direct_mode is None
+                or self._settings.transport.name == self._relay_mode.transport)
 
     # -- enabling, as the manual says ----------------------------------------------------------
 
+    def _relay_shown(self) -> bool:
+        return self.query_one("#mode-epop", RadioButton).value and self._relay_mode is not None
+
     def mode(self) -> str:
-        """The chosen transport: ``transport_epop`` or ``transport_direct``."""
-        return EPOP if self.query_one("#mode-epop", RadioButton).value else DIRECT
+        """The chosen transport: the one declaring the mode shown (when no installed transport
+        declares a mode, the one in the settings, unchanged)."""
+        chosen = self._relay_mode if self._relay_shown() else self._direct_mode
+        return chosen.transport if chosen is not None else str(self._settings.transport.name)
 
     def _refresh_enabled(self) -> None:
-        epop = self.mode() == EPOP
-        self.query_one("#direct-form").display = not epop
+        epop = self._relay_shown()
+        self.query_one("#direct-form").display = not epop and self._direct_mode is not None
         self.query_one("#epop-form").display = epop
         use_proxy = self.query_one("#use-proxy", Checkbox).value
         for widget_id in ("#proxy-host", "#proxy-port", "#import-proxy", "#use-auth"):
@@ -147,8 +164,9 @@ class EpopForm(VerticalScroll):
         result.update(text)
 
     def default_port(self) -> None:
-        """The manual's "Défaut": put the e-POP port 3358 back."""
-        self.query_one("#epop-port", Input).value = str(EPOP_DEFAULT_PORT)
+        """The manual's "Défaut": put the relay's default port (3358 for e-POP) back."""
+        if self._default_port is not None:
+            self.query_one("#epop-port", Input).value = str(self._default_port)
 
     def proxy_imported(self, host: str, port: int | None) -> None:
         """Fill the proxy fields from "Importer les paramètres de proxy"."""
@@ -173,15 +191,30 @@ class EpopForm(VerticalScroll):
         except ValueError as exc:
             raise FieldError(str(exc), field) from None
 
-    def read(self, options: dict[str, dict[str, Any]], secrets: dict[str, dict[str, str]],
-             models: dict[str, Any]) -> str:
+    def read(self, options: dict[str, dict[str, Any]],
+             secrets: dict[str, dict[str, str]]) -> str:
         """Write the form into ``options`` and ``secrets``; the chosen transport's name.
 
         Raises ``ValueError`` with a French sentence (bad port, missing proxy or server).
         """
+        if self._direct_mode is not None:
+            self._read_direct(self._direct_mode, options, secrets)
+        if self._relay_mode is not None:
+            self._read_relay(self._relay_mode, options)
+        return self.mode()
+
+    def _to_options(self, mode: FormMode, options: dict[str, dict[str, Any]],
+                    values: dict[str, Any]) -> None:
+        try:
+            options[mode.transport] = self._backend.form_options(
+                mode.transport, options.get(mode.transport, {}), values)
+        except LotasError as exc:  # the transport's converter failed: said, never a crash
+            raise FieldError(exc.message_fr) from None
+
+    def _read_direct(self, mode: FormMode, options: dict[str, dict[str, Any]],
+                     secrets: dict[str, dict[str, str]]) -> None:
         use_proxy = self.query_one("#use-proxy", Checkbox).value
         use_auth = use_proxy and self.query_one("#use-auth", Checkbox).value
-        previous_mode = options.get(DIRECT, {}).get("proxy_mode")
         direct: dict[str, Any] = {
             "use_proxy": use_proxy,
             "use_auth": use_auth,
@@ -192,42 +225,41 @@ class EpopForm(VerticalScroll):
             del direct["base_url"]
         host = self.query_one("#proxy-host", Input).value.strip()
         port_text = self.query_one("#proxy-port", Input).value
-        if use_proxy and (host or port_text.strip() or previous_mode != "system"):
+        # A stored proxy the form cannot show (the system's) needs no name nor port.
+        if use_proxy and (host or port_text.strip() or not self._proxy_hint):
             if not host:
                 raise FieldError("Indiquez le nom du proxy (ou décochez « Utiliser un proxy »).",
                                  "#proxy-host")
-            direct.update(use_proxy="manual", proxy_host=host, proxy_port=self._port("#proxy-port"))
+            direct.update(proxy_host=host, proxy_port=self._port("#proxy-port"))
         if use_auth:
             direct["proxy_user"] = self.query_one("#proxy-user", Input).value.strip()
             if not direct["proxy_user"]:
                 raise FieldError(
                     "Indiquez l'utilisateur du proxy (ou décochez « Utiliser une authentification "
                     "par mot de passe »).", "#proxy-user")
-        direct_secrets = secrets.setdefault(DIRECT, {})
+        direct_secrets = secrets.setdefault(mode.transport, {})
         password = self.query_one("#proxy-password", Input).value
-        if use_auth and password:
-            direct_secrets[DIRECT_PASSWORD_KEY] = password
+        proxy_key = mode.secret_key("proxy_password")
+        if use_auth and password and proxy_key:
+            direct_secrets[proxy_key] = password
         epmsi_password = self.query_one("#epmsi-password", Input).value
-        if epmsi_password:
-            direct_secrets[EPMSI_PASSWORD_KEY] = epmsi_password
-        options[DIRECT] = write_form_values(
-            DIRECT_FIELDS, models.get(DIRECT), options.get(DIRECT, {}), direct
-        )
+        epmsi_key = mode.secret_key("epmsi_password")
+        if epmsi_password and epmsi_key:
+            direct_secrets[epmsi_key] = epmsi_password
+        self._to_options(mode, options, direct)
 
+    def _read_relay(self, mode: FormMode, options: dict[str, dict[str, Any]]) -> None:
         epop_port = self._port("#epop-port")
         epop = {
             "host": self.query_one("#epop-host", Input).value.strip(),
             "port": epop_port,
             "encrypt": self.query_one("#epop-encrypt", Checkbox).value,
         }
-        if self.mode() == EPOP and not epop["host"]:
+        if self._relay_shown() and not epop["host"]:
             raise FieldError("Indiquez l'adresse IP du serveur e-POP.", "#epop-host")
         problem = address_problem(epop["host"]) if epop["host"] else None
         if problem is not None:
             raise FieldError(f"Adresse IP du serveur invalide « {epop['host']} » : {problem}.",
                              "#epop-host")
         if epop["host"]:
-            options[EPOP] = write_form_values(
-                EPOP_FIELDS, models.get(EPOP), options.get(EPOP, {}), epop
-            )
-        return self.mode()
+            self._to_options(mode, options, epop)
