@@ -22,6 +22,7 @@ from lotas_tui.messages import ProxyImported
 from lotas_tui.screens.main import CLIPBOARD_NOTICE, NOTICE_SECONDS, MainScreen
 from lotas_tui.screens.settings import SettingsScreen
 from lotas_tui.widgets.dialogs import ConfirmDialog, ExportDialog, FolderPicker
+from lotas_tui.widgets.establishment import DEFAULT_FOLDER_LABEL, SHORT_DEFAULT_FOLDER_LABEL
 from lotas_tui.widgets.progress_row import ProgressRow
 from lotas_tui.widgets.toggles import Box, Choice, Radio
 
@@ -114,6 +115,23 @@ def test_history_grows_with_the_terminal_one_line_per_draw(drive, settle):
     drive(scenario, size=SMALL)
     drive(scenario, size=(120, 40))
     assert heights[40] > heights[24] >= 2
+
+
+def test_default_folder_label_is_never_cut(drive):
+    """At 80 columns the manual's label would lose "(recommandé)": a shorter one shows whole."""
+    seen = {}
+
+    async def scenario(app, pilot) -> None:
+        await pilot.pause()
+        box = app.screen.query_one("#use-default", Box)
+        label = str(box.label)
+        seen[app.size.width] = label
+        assert any(label in line for line in screen_lines(app)), label
+
+    drive(scenario, size=SMALL)
+    drive(scenario, size=(120, 40))
+    assert seen[80] == SHORT_DEFAULT_FOLDER_LABEL
+    assert seen[120] == DEFAULT_FOLDER_LABEL
 
 
 def test_title_drops_demonstration_once_another_finess_is_typed(drive):
@@ -268,11 +286,11 @@ def test_boxes_and_radios_read_without_colour(drive):
     async def scenario(app, pilot) -> None:
         lines = "\n".join(screen_lines(app))
         assert "(•) DGF" in lines and "( ) OQN" in lines
-        assert "[X] Utiliser l'emplacement par défaut" in lines
+        assert f"[X] {SHORT_DEFAULT_FOLDER_LABEL}" in lines  # 80 columns: the short label
         box = app.screen.query_one("#use-default", Box)
         box.value = False
         await pilot.pause()
-        assert "[ ] Utiliser l'emplacement par défaut" in "\n".join(screen_lines(app))
+        assert f"[ ] {SHORT_DEFAULT_FOLDER_LABEL}" in "\n".join(screen_lines(app))
         assert isinstance(app.screen.query_one("#fin-dgf"), Radio)
 
     drive(scenario, size=SMALL)

@@ -15,6 +15,13 @@ from lotas_tui.formatting import display_path
 from lotas_tui.messages import FinessChanged
 from lotas_tui.widgets.toggles import Box, Choice, Radio
 
+#: The manual's words for the default-folder box, and a shorter form where they would be cut
+#: (at 80 columns the box is 42 cells wide inside: "(recommandé)" would lose its end).
+DEFAULT_FOLDER_LABEL = "Utiliser l'emplacement par défaut (recommandé)"
+SHORT_DEFAULT_FOLDER_LABEL = "Emplacement par défaut (recommandé)"
+#: What a checkbox draws before its label ("[X] ").
+BOX_PREFIX_CELLS = 4
+
 
 class EstablishmentBar(Horizontal):
     """"Identification établissement" and "Emplacement des archives PIVOINE"."""
@@ -47,13 +54,20 @@ class EstablishmentBar(Horizontal):
                                   compact=True)
         with Vertical(id="archives", classes="box") as box:
             box.border_title = "Emplacement des archives PIVOINE"
-            yield Box("Utiliser l'emplacement par défaut (recommandé)",
-                           settings.archives.use_default, id="use-default", compact=True)
+            yield Box(DEFAULT_FOLDER_LABEL, settings.archives.use_default, id="use-default",
+                      compact=True)
             with Horizontal(classes="line"):
                 yield Input(display_path(self._archive_folder(settings)), id="archive-path",
                             compact=True, disabled=settings.archives.use_default)
                 yield Button("…", id="pick-folder", compact=True, action="screen.pick_folder",
                              disabled=settings.archives.use_default)
+
+    def on_resize(self) -> None:
+        """Keep the default-folder label whole: the short form when the manual's is too wide."""
+        box = self.query_one("#use-default", Checkbox)
+        inside = self.query_one("#archives").content_region.width
+        fits = inside >= len(DEFAULT_FOLDER_LABEL) + BOX_PREFIX_CELLS
+        box.label = DEFAULT_FOLDER_LABEL if fits else SHORT_DEFAULT_FOLDER_LABEL
 
     # -- reading -------------------------------------------------------------------------------
 
