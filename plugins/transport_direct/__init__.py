@@ -9,6 +9,10 @@ from lotas_core.plugin_host.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
+#: The local receiver's port (``lotas epmsi-server``), here so that building the command line
+#: does not import the receiver and its HTTP server.
+RECEIVER_DEFAULT_PORT = 8765
+
 
 @hookimpl
 def lotas_register_transports(register: Callable[[type], None]) -> None:

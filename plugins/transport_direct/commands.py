@@ -23,14 +23,13 @@ from lotas_core.cli.serving import (
     usable_folder,
 )
 from lotas_core.errors import UsageError
+from lotas_plugins.transport_direct import RECEIVER_DEFAULT_PORT
 
 if TYPE_CHECKING:
     from lotas_core.cli.context import CommandContext
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from lotas_plugins.transport_direct.receiver import DEFAULT_PORT
-
     server = subparsers.add_parser(
         "epmsi-server", help="récepteur e-PMSI/QUALHAS local (démonstrations et tests)",
         description="Récepteur local : GET /qualhas/ping, POST /qualhas/upload (multipart meta + "
@@ -38,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "l'empreinte, refuse tout fichier contenant une clé IPP, stocke chaque envoi une seule "
         "fois. Les options --delay à --force-status injectent des pannes pour les tests.",
     )
-    add_listen_options(server, DEFAULT_PORT, "127.0.0.1", "certificat (sert en https)",
+    add_listen_options(server, RECEIVER_DEFAULT_PORT, "127.0.0.1", "certificat (sert en https)",
                         "clé privée du certificat")
     server.add_argument("--store", type=Path, default=None,
                         help="dossier de stockage (défaut : <data_dir>/epmsi-receiver)")

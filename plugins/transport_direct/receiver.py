@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from lotas_core.fsutil import atomic_write_bytes, ensure_private_dir
+from lotas_plugins.transport_direct import RECEIVER_DEFAULT_PORT
 
 log = logging.getLogger(__name__)
 
 PING_PATH = "/qualhas/ping"
 UPLOAD_PATH = "/qualhas/upload"
-DEFAULT_PORT = 8765
+DEFAULT_PORT = RECEIVER_DEFAULT_PORT
 FORBIDDEN_KEYS = frozenset({"ipp"})
 #: Deepest nesting of JSON accepted (a lotas-qualhas/1 file has 3 levels): deeper is refused
 #: with 400 before any recursive walk.
